@@ -1,0 +1,1 @@
+"""Accounts: agencies, users, login sessions, API tokens and device keys."""

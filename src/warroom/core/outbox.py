@@ -1,0 +1,111 @@
+"""Transactional outbox: events are stored in the same transaction as the change that caused
+them, then relayed to the bus. A crash between commit and publish loses nothing: the relay sends
+what is still unpublished when it starts again (at-least-once; consumers dedupe by event_id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import BigInteger, Integer, String, Text, delete, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from starlette.concurrency import run_in_threadpool
+
+from warroom.core.bus.base import Bus
+from warroom.core.bus.events import Event, event_from_json
+from warroom.core.clock import utcnow
+from warroom.core.db import Base, Database, UtcDateTime
+
+log = logging.getLogger("warroom.outbox")
+
+
+class OutboxMessage(Base):
+    __tablename__ = "event_outbox"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    topic: Mapped[str] = mapped_column(String(120))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+def enqueue(session: Session, event: Event) -> None:
+    """Store ``event`` for publishing once the caller's transaction commits."""
+    session.add(
+        OutboxMessage(topic=event.topic, payload=event.to_json().decode(), created_at=utcnow())
+    )
+
+
+class OutboxRelay:
+    """Publishes stored events in order. Wake it with ``notify()`` after a commit for low
+    latency; it also polls, so events committed by other processes are relayed too."""
+
+    def __init__(self, db: Database, bus: Bus, *, poll_seconds: float = 1.0, batch: int = 200):
+        self._db, self._bus = db, bus
+        self._poll, self._batch = poll_seconds, batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        await self.relay_pending()  # flush what is left so a graceful stop leaves nothing behind
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.relay_pending()
+            except Exception:
+                log.exception("outbox relay failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            self._wake.clear()
+
+    async def relay_pending(self) -> int:
+        sent = 0
+        while True:
+            rows = await run_in_threadpool(self._claim_batch)
+            if not rows:
+                return sent
+            for _row_id, payload in rows:
+                await self._bus.publish(event_from_json(payload))
+            await run_in_threadpool(self._mark_published, [row_id for row_id, _ in rows])
+            sent += len(rows)
+
+    def _claim_batch(self) -> list[tuple[int, str]]:
+        with self._db.read() as session:
+            query = (
+                select(OutboxMessage.id, OutboxMessage.payload)
+                .where(OutboxMessage.published_at.is_(None))
+                .order_by(OutboxMessage.id)
+                .limit(self._batch)
+            )
+            return [(row.id, row.payload) for row in session.execute(query)]
+
+    def _mark_published(self, ids: list[int]) -> None:
+        with self._db.write() as session:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(published_at=utcnow())
+            )
+
+
+def purge_published(db: Database, *, older_than: timedelta) -> int:
+    with db.write() as session:
+        result = session.execute(
+            delete(OutboxMessage).where(OutboxMessage.published_at < utcnow() - older_than)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Security primitives shared by every domain: roles, permissions, credentials, the route guard."""

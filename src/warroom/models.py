@@ -1,0 +1,17 @@
+"""Imports every domain's tables so Alembic and tests see the whole schema."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = (
+    "warroom.core.audit",
+    "warroom.core.outbox",
+    "warroom.accounts.models",
+    "warroom.geo.models",
+)
+
+
+def import_all_models() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

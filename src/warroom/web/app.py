@@ -1,0 +1,120 @@
+"""The application factory: wires storage, the bus, security and every domain's router."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from warroom import __version__
+from warroom.accounts.api import router as accounts_router
+from warroom.accounts.events import CredentialRevoked
+from warroom.accounts.resolver import AccountsResolver
+from warroom.core import migrate
+from warroom.core.bus import Bus, make_bus
+from warroom.core.bus.events import Event
+from warroom.core.config import Settings
+from warroom.core.db import Database
+from warroom.core.outbox import OutboxRelay
+from warroom.core.security.ratelimit import SlidingWindowLimiter
+from warroom.geo.api import router as geo_router
+from warroom.web import feed, ops, pages
+from warroom.web.errors import install_error_handlers
+from warroom.web.middleware import (
+    BodyLimit,
+    RequestMetrics,
+    SecurityHeaders,
+    content_security_policy,
+)
+
+log = logging.getLogger("warroom.app")
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class SchemaOutdatedError(RuntimeError):
+    pass
+
+
+def _check_schema(db: Database) -> None:
+    current, head = migrate.current_revision(db), migrate.head_revision(db)
+    if current != head:
+        raise SchemaOutdatedError(
+            f"database schema is at {current or 'nothing'}, this warroom needs {head}: "
+            "run `warroom db upgrade` first"
+        )
+
+
+async def _start(app: FastAPI, settings: Settings, bus: Bus | None) -> None:
+    db = Database(settings.resolved_database_url)
+    _check_schema(db)
+    bus = bus or make_bus(settings.bus_url)
+    await bus.start()
+    resolver = AccountsResolver(db)
+
+    async def on_revoked(event: Event) -> None:
+        assert isinstance(event, CredentialRevoked)
+        resolver.forget(event.credential_hash)
+
+    app.state.db, app.state.bus, app.state.principal_resolver = db, bus, resolver
+    app.state.revocations = await bus.subscribe(on_revoked, topics=[CredentialRevoked.topic])
+    app.state.feed_hub = feed.FeedHub()
+    await app.state.feed_hub.start(bus)
+    app.state.outbox_relay = OutboxRelay(db, bus)
+    await app.state.outbox_relay.start()
+    log.info(
+        "warroom started",
+        extra={
+            "version": __version__,
+            "database": db.engine.dialect.name,
+            "bus": settings.bus_url.split("://")[0],
+        },
+    )
+
+
+async def _stop(app: FastAPI) -> None:
+    """Graceful shutdown: stop taking events, flush the outbox, close the bus, then the DB."""
+    await app.state.feed_hub.stop()
+    await app.state.revocations.unsubscribe()
+    await app.state.outbox_relay.stop()
+    await app.state.bus.close()
+    app.state.db.dispose()
+    log.info("warroom stopped")
+
+
+def create_app(settings: Settings, *, bus: Bus | None = None) -> FastAPI:
+    """Build the app. ``bus`` lets a caller (tests, demo) share a bus it already holds."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _start(app, settings, bus)
+        try:
+            yield
+        finally:
+            await _stop(app)
+
+    app = FastAPI(
+        title="warroom",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.login_limiter = SlidingWindowLimiter(
+        limit=settings.login_attempts_per_minute, window_seconds=60
+    )
+    install_error_handlers(app)
+    for router in (ops.router, pages.router, feed.router, accounts_router, geo_router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        SecurityHeaders, https=settings.https, csp=content_security_policy(settings.map_tiles)
+    )
+    app.add_middleware(RequestMetrics)
+    return app

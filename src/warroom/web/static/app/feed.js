@@ -1,0 +1,130 @@
+/**
+ * Live event feed: one WebSocket to /ws/events (authenticated by the session cookie), newest
+ * events on top, capped at MAX_ITEMS. Reconnects with exponential backoff; close code 4401
+ * (not authenticated) sends the operator to the login page.
+ *
+ * Message shape: {"topic": str, "event_id": str, "occurred_at": ISO str, ...fields};
+ * {"type": "ping"} keep-alives are ignored.
+ */
+
+import { formatWitaTime } from "./clock.js";
+
+const MAX_ITEMS = 200;
+const MAX_BACKOFF_S = 15;
+const STABLE_CONNECTION_MS = 10_000;
+const CLOSE_NOT_AUTHENTICATED = 4401;
+const SUMMARY_FIELDS = 4;
+const SUMMARY_VALUE_CHARS = 60;
+const ENVELOPE_FIELDS = new Set(["topic", "event_id", "occurred_at", "type"]);
+
+function isScalar(value) {
+  return ["string", "number", "boolean"].includes(typeof value);
+}
+
+function shorten(text, limit) {
+  return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
+}
+
+/** "field: value · field: value" from the first few scalar fields after the envelope. */
+export function summarize(message) {
+  const parts = [];
+  for (const [key, value] of Object.entries(message)) {
+    if (ENVELOPE_FIELDS.has(key) || !isScalar(value)) continue;
+    parts.push(`${key.replaceAll("_", " ")}: ${shorten(String(value), SUMMARY_VALUE_CHARS)}`);
+    if (parts.length === SUMMARY_FIELDS) break;
+  }
+  return parts.join(" · ");
+}
+
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function renderItem(message) {
+  const parsed = new Date(message.occurred_at);
+  const occurred = Number.isNaN(parsed.getTime()) ? new Date() : parsed;
+  const item = element("li", "feed-item");
+  item.dataset.topic = message.topic;
+  if (message.event_id) item.dataset.eventId = String(message.event_id);
+  const time = element("time", "feed-time", formatWitaTime(occurred));
+  time.dateTime = occurred.toISOString();
+  item.append(time, element("span", "feed-topic", message.topic));
+  const summary = summarize(message);
+  if (summary) item.append(element("span", "feed-summary", summary));
+  return item;
+}
+
+function socketUrl() {
+  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+  return `${scheme}://${window.location.host}/ws/events`;
+}
+
+/**
+ * Start the feed. `onEvent(message)` is called for every event (used by the panel registry).
+ * Returns a function that closes the feed for good.
+ */
+export function startFeed({ list, status, empty, onEvent = () => {} }) {
+  let backoffS = 1;
+  let socket = null;
+  let retryTimer = null;
+  let stopped = false;
+
+  const setState = (state, label) => {
+    status.dataset.state = state;
+    status.textContent = label;
+  };
+
+  const show = (message) => {
+    list.prepend(renderItem(message));
+    while (list.children.length > MAX_ITEMS) list.lastElementChild.remove();
+    empty.hidden = true;
+  };
+
+  const handle = (raw) => {
+    let message;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      console.warn("feed: ignoring a message that is not JSON");
+      return;
+    }
+    if (!message || typeof message !== "object" || message.type === "ping") return;
+    if (typeof message.topic !== "string") return;
+    show(message);
+    onEvent(message);
+  };
+
+  const connect = () => {
+    let openedAt = null;
+    socket = new WebSocket(socketUrl());
+    socket.addEventListener("open", () => {
+      openedAt = Date.now();
+      setState("live", "Live");
+    });
+    socket.addEventListener("message", (event) => handle(event.data));
+    socket.addEventListener("close", (event) => {
+      if (stopped) return;
+      if (event.code === CLOSE_NOT_AUTHENTICATED) {
+        window.location.assign("/login");
+        return;
+      }
+      // Only a connection that stayed up resets the backoff: a server that accepts and then
+      // drops every socket must not be hammered once a second.
+      if (openedAt !== null && Date.now() - openedAt >= STABLE_CONNECTION_MS) backoffS = 1;
+      setState("reconnecting", `Reconnecting in ${backoffS}s`);
+      retryTimer = setTimeout(connect, backoffS * 1000);
+      backoffS = Math.min(backoffS * 2, MAX_BACKOFF_S);
+    });
+  };
+
+  setState("reconnecting", "Connecting");
+  connect();
+  return () => {
+    stopped = true;
+    clearTimeout(retryTimer);
+    socket?.close();
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * War room page entry point: clock, map, live feed and the panel registry.
+ *
+ * Exposes window.warroom = { map, registerPanel(name, renderFn), onEvent(handler) } for later
+ * domains; see panels.js for the contract. Fires document event "warroom:ready" once it exists.
+ */
+
+import { startClock } from "./clock.js";
+import { startFeed } from "./feed.js";
+import { createMap, loadMapData } from "./map.js";
+import { createPanelRegistry } from "./panels.js";
+
+const byId = (id) => document.getElementById(id);
+
+const map = createMap(byId("map"));
+const panels = createPanelRegistry({ container: document.querySelector(".sidepanel"), map });
+
+startClock(byId("clock-time"), byId("clock-date"));
+startFeed({
+  list: byId("feed-list"),
+  status: byId("feed-status"),
+  empty: byId("feed-empty"),
+  onEvent: panels.publish,
+});
+
+window.warroom = Object.freeze({
+  map,
+  registerPanel: panels.registerPanel,
+  onEvent: panels.onEvent,
+});
+document.dispatchEvent(new CustomEvent("warroom:ready", { detail: window.warroom }));
+
+loadMapData(map);

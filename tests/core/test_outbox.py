@@ -1,0 +1,74 @@
+"""Events stored with a change reach the bus after commit, never before and never lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+from warroom.core import outbox
+from warroom.core.bus import InMemoryBus
+from warroom.core.bus.events import Event
+from warroom.core.db import Database
+
+
+class ParcelDelivered(Event):
+    topic = "test.parcel_delivered"
+    parcel: int
+
+
+async def _collect(bus: InMemoryBus) -> list[Event]:
+    seen: list[Event] = []
+
+    async def handler(event: Event) -> None:
+        seen.append(event)
+
+    await bus.subscribe(handler, topics=[ParcelDelivered.topic])
+    return seen
+
+
+async def _settle(seen: list[Event], count: int) -> None:
+    for _ in range(200):
+        if len(seen) >= count:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_committed_events_are_relayed_in_order(db: Database) -> None:
+    bus = InMemoryBus()
+    await bus.start()
+    seen = await _collect(bus)
+    with db.write() as session:
+        for n in range(3):
+            outbox.enqueue(session, ParcelDelivered(parcel=n))
+    relay = outbox.OutboxRelay(db, bus)
+    assert await relay.relay_pending() == 3
+    assert await relay.relay_pending() == 0, "published events are not sent twice"
+    await _settle(seen, 3)
+    assert [e.parcel for e in seen] == [0, 1, 2]  # type: ignore[attr-defined]
+    await bus.close()
+
+
+async def test_rolled_back_change_publishes_nothing(db: Database) -> None:
+    bus = InMemoryBus()
+    await bus.start()
+    try:
+        with db.write() as session:
+            outbox.enqueue(session, ParcelDelivered(parcel=1))
+            raise RuntimeError("the change failed")
+    except RuntimeError:
+        pass
+    assert await outbox.OutboxRelay(db, bus).relay_pending() == 0
+    await bus.close()
+
+
+async def test_events_left_by_a_crash_are_sent_by_the_next_relay(db: Database) -> None:
+    with db.write() as session:  # committed, then the process died before relaying
+        outbox.enqueue(session, ParcelDelivered(parcel=7))
+    bus = InMemoryBus()
+    await bus.start()
+    seen = await _collect(bus)
+    relay = outbox.OutboxRelay(db, bus, poll_seconds=0.05)
+    await relay.start()
+    await _settle(seen, 1)
+    await relay.stop()
+    await bus.close()
+    assert [e.parcel for e in seen] == [7]  # type: ignore[attr-defined]
