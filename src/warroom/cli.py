@@ -166,23 +166,25 @@ def _serve(config: Settings, prepare: Callable[[Settings], None] | None = None) 
     import uvicorn
 
     from warroom.core.logging import configure_logging
-    from warroom.web.app import SchemaOutdatedError, create_app
+    from warroom.web.app import SchemaOutdatedError, check_schema, create_app
 
     configure_logging(config.log_level)
-    if prepare is not None:
-        prepare(config)
-    try:
-        uvicorn.run(
-            create_app(config),
-            host=config.host,
-            port=config.port,
-            log_config=None,
-            timeout_graceful_shutdown=10,
-            ws_ping_interval=20,
-            server_header=False,
-        )
-    except SchemaOutdatedError as exc:
-        fail(str(exc))
+    with clear_errors():
+        if prepare is not None:
+            prepare(config)
+        try:
+            check_schema(_database(config))  # a clear message here, not a startup traceback
+        except SchemaOutdatedError as exc:
+            fail(str(exc))
+    uvicorn.run(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+        ws_ping_interval=20,
+        server_header=False,
+    )
 
 
 HostOpt = Annotated[str | None, typer.Option(help="Address to bind (default from settings)")]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from tests.conftest import create_account, login_browser_session
+from tests.conftest import create_account, login_browser_session, make_settings
+from tests.services import NATS_URL, require_service
 from warroom.core.bus.events import Event
 from warroom.core.db import Database
 from warroom.core.security.permissions import Role
+from warroom.web.app import create_app
 
 
 class AlarmRaised(Event):
@@ -78,3 +81,18 @@ def test_changes_reach_the_feed_through_the_outbox(
         while (item := _next_event(ws, "accounts.user_created"))["username"] != "baru":
             pass  # earlier accounts made by the fixtures
     assert item["role"] == "operator"
+
+
+@pytest.mark.nats
+def test_feed_over_nats_jetstream(db_url: str, tmp_path: Path) -> None:
+    """The same path with the NATS backend a multi-process deployment uses."""
+    require_service("NATS", "127.0.0.1", 4222)
+    settings = make_settings(db_url, tmp_path, bus_url=NATS_URL)
+    with TestClient(create_app(settings)) as nats_client:
+        assert nats_client.get("/readyz").json()["checks"]["bus"] == "ok"
+        app_db = nats_client.app.state.db  # type: ignore[attr-defined]
+        login_browser_session(nats_client, create_account(app_db, Role.OPERATOR))
+        with nats_client.websocket_connect("/ws/events") as ws:
+            _publish(nats_client, AlarmRaised(message="pohon tumbang di Jl. Urip Sumoharjo"))
+            item = _next_event(ws)
+    assert item["message"] == "pohon tumbang di Jl. Urip Sumoharjo"

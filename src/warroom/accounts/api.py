@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Request, status
 
 from warroom.accounts import service
-from warroom.core.audit import Actor
 from warroom.accounts.schemas import (
     AgencyRead,
     DeviceKeyCreate,
@@ -19,6 +18,8 @@ from warroom.accounts.schemas import (
     UserRead,
     UserUpdate,
 )
+from warroom.core.audit import Actor
+from warroom.core.config import Settings
 from warroom.core.http import DbDep, SettingsDep, actor_for, client_address, notify_outbox
 from warroom.core.security.guard import public, require
 from warroom.core.security.permissions import Permission, Principal
@@ -34,7 +35,7 @@ def login_limiter(request: Request) -> SlidingWindowLimiter:
     return limiter
 
 
-def lockout_policy(settings: SettingsDep) -> service.LockoutPolicy:
+def lockout_policy(settings: Settings) -> service.LockoutPolicy:
     from datetime import timedelta
 
     return service.LockoutPolicy(
@@ -103,7 +104,7 @@ def revoke_token(
 
 
 @router.get("/me", response_model=Me)
-def whoami(me: Annotated[Caller, require(Permission.WARROOM_VIEW)]) -> Me:
+async def whoami(me: Annotated[Caller, require(Permission.WARROOM_VIEW)]) -> Me:
     return Me(
         id=me.id,
         name=me.name,

@@ -12,12 +12,14 @@ from warroom.core.db import Database
 from warroom.core.security.permissions import Principal
 
 
-def _db(request: Request) -> Database:
+# Dependencies are ``async`` on purpose: FastAPI runs plain ``def`` dependencies in its thread
+# pool, a hop that costs more than the lookup itself on every request.
+async def _db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

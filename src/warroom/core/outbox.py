@@ -50,6 +50,7 @@ class OutboxRelay:
         self._poll, self._batch = poll_seconds, batch
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def notify(self) -> None:
         self._wake.set()
@@ -58,15 +59,16 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
+        """Finish the batch in flight (cancelling it would send it twice), relay what is left,
+        then return: a graceful stop leaves nothing behind."""
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        await self.relay_pending()  # flush what is left so a graceful stop leaves nothing behind
+        self._stopping = True
+        self._wake.set()
+        await self._task
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.relay_pending()
             except Exception:
@@ -74,6 +76,10 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
             self._wake.clear()
+        try:
+            await self.relay_pending()
+        except Exception:  # the rows stay unpublished; the next start sends them
+            log.exception("outbox relay could not flush at shutdown")
 
     async def relay_pending(self) -> int:
         sent = 0

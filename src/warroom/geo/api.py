@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from warroom.core.db import Database
 from warroom.core.http import DbDep
 from warroom.core.security.guard import require
 from warroom.core.security.permissions import Permission, Principal
@@ -73,10 +77,41 @@ def _regions(session: Session, level: str | None) -> list[RegionRead]:
 LevelQuery = Annotated[str | None, Query(pattern="^(" + "|".join(REGION_LEVELS) + ")$")]
 
 
+class _ReferenceCache:
+    """Regions change only when boundaries are imported, yet every screen reads them: keep the
+    rendered JSON per process for a short while instead of querying and serialising each time."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl = ttl_seconds
+        self._items: dict[tuple[str, str | None], tuple[float, bytes]] = {}
+
+    async def get(self, key: tuple[str, str | None], build: Callable[[], bytes]) -> bytes:
+        hit = self._items.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        body = await run_in_threadpool(build)
+        self._items[key] = (time.monotonic() + self.ttl, body)
+        return body
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+REGION_CACHE = _ReferenceCache(ttl_seconds=30.0)
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 @router.get("/regions", response_model=list[RegionRead])
-def list_regions(db: DbDep, _: Viewer, level: LevelQuery = None) -> list[RegionRead]:
-    with db.read() as session:
-        return _regions(session, level)
+async def list_regions(db: DbDep, _: Viewer, level: LevelQuery = None) -> Response:
+    def build() -> bytes:
+        with db.read() as session:
+            return _json([r.model_dump(mode="json") for r in _regions(session, level)])
+
+    body = await REGION_CACHE.get(("list", level), build)
+    return Response(body, media_type="application/json")
 
 
 def _feature(region: RegionRead, boundary: str | None) -> dict[str, Any] | None:
@@ -91,9 +126,18 @@ def _feature(region: RegionRead, boundary: str | None) -> dict[str, Any] | None:
 
 
 @router.get("/regions.geojson")
-def regions_geojson(db: DbDep, _: Viewer, level: LevelQuery = "kecamatan") -> dict[str, Any]:
+async def regions_geojson(db: DbDep, _: Viewer, level: LevelQuery = "kecamatan") -> Response:
     """Regions as a GeoJSON FeatureCollection: boundaries where imported, else centroid points
     marked ``approximate``."""
+
+    def build() -> bytes:
+        return _json(_feature_collection(db, level))
+
+    body = await REGION_CACHE.get(("geojson", level), build)
+    return Response(body, media_type="application/geo+json")
+
+
+def _feature_collection(db: Database, level: str | None) -> dict[str, Any]:
     with db.read() as session:
         regions = _regions(session, level)
         boundaries = {

@@ -39,7 +39,7 @@ class SchemaOutdatedError(RuntimeError):
     pass
 
 
-def _check_schema(db: Database) -> None:
+def check_schema(db: Database) -> None:
     current, head = migrate.current_revision(db), migrate.head_revision(db)
     if current != head:
         raise SchemaOutdatedError(
@@ -50,7 +50,7 @@ def _check_schema(db: Database) -> None:
 
 async def _start(app: FastAPI, settings: Settings, bus: Bus | None) -> None:
     db = Database(settings.resolved_database_url)
-    _check_schema(db)
+    check_schema(db)
     bus = bus or make_bus(settings.bus_url)
     await bus.start()
     resolver = AccountsResolver(db)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from prometheus_client import Counter, Histogram
@@ -102,7 +103,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is None and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body: nothing to count (the common GET)
+            return
         too_big = f"request body larger than {self.max_bytes} bytes"
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await _send_json(send, 413, too_big)
@@ -142,6 +147,8 @@ def _route_template(scope: Scope) -> str:
 class RequestMetrics:
     def __init__(self, app: ASGIApp, *, slow_seconds: float = 1.0) -> None:
         self.app, self.slow = app, slow_seconds
+        # labels() hashes and locks on every call; keep the children, the label sets are few.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -164,8 +171,16 @@ class RequestMetrics:
         route = scope.get("route")
         template = getattr(route, "path", None) or _route_template(scope)
         method = scope["method"]
-        REQUESTS.labels(method, template, str(status)).inc()
-        LATENCY.labels(method, template).observe(seconds)
+        key = (method, template, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                REQUESTS.labels(method, template, str(status)),
+                LATENCY.labels(method, template),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
         if status >= 500 or seconds > self.slow:
             log.warning(
                 "request",
