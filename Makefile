@@ -53,9 +53,11 @@ $(STAMPS)/assets: package.json package-lock.json scripts/vendor_assets.py $(STAM
 	$(BIN)/python scripts/vendor_assets.py
 	@touch $@
 
+LINT_PATHS := src tests scripts $(wildcard benchmarks)
+
 lint: setup
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/lint-imports
 
 typecheck: setup

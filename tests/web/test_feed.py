@@ -96,3 +96,18 @@ def test_feed_over_nats_jetstream(db_url: str, tmp_path: Path) -> None:
             _publish(nats_client, AlarmRaised(message="pohon tumbang di Jl. Urip Sumoharjo"))
             item = _next_event(ws)
     assert item["message"] == "pohon tumbang di Jl. Urip Sumoharjo"
+
+
+def test_new_screen_gets_recent_events_first(
+    client: TestClient, app_db: Database, admin_headers: dict[str, str]
+) -> None:
+    client.post(
+        "/api/users",
+        headers=admin_headers,
+        json={"username": "sebelumnya", "role": "analyst", "password": "x" * 12},
+    )
+    login_browser_session(client, create_account(app_db, Role.OPERATOR))
+    with client.websocket_connect("/ws/events") as ws:
+        while (item := _next_event(ws, "accounts.user_created"))["username"] != "sebelumnya":
+            pass
+    assert item["replayed"] is True

@@ -109,6 +109,25 @@ class OutboxRelay:
             )
 
 
+def recent_events(db: Database, *, limit: int) -> list[Event]:
+    """The newest ``limit`` events, oldest first (what a screen that just connected missed).
+
+    Rows whose topic no loaded event class knows (say, of a domain not installed here) are
+    skipped rather than failing the whole list.
+    """
+    with db.read() as session:
+        payloads = session.scalars(
+            select(OutboxMessage.payload).order_by(OutboxMessage.id.desc()).limit(limit)
+        ).all()
+    events = []
+    for payload in reversed(payloads):
+        try:
+            events.append(event_from_json(payload))
+        except ValueError:
+            log.warning("skipping an outbox row with an unknown or bad event")
+    return events
+
+
 def purge_published(db: Database, *, older_than: timedelta) -> int:
     with db.write() as session:
         result = session.execute(

@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from prometheus_client import Counter, Gauge
+from starlette.concurrency import run_in_threadpool
 
 from warroom.core.bus.base import Bus, Subscription
 from warroom.core.bus.events import Event
+from warroom.core.outbox import recent_events
 from warroom.core.security.guard import identify, require_socket
 from warroom.core.security.permissions import Permission, Principal, Role
 
@@ -106,6 +108,22 @@ async def _pump(websocket: WebSocket, client: _Client) -> None:
         DELIVERED.inc()
 
 
+BACKFILL = 50
+
+
+async def _backfill(websocket: WebSocket, client: _Client) -> None:
+    """An operator starting a shift sees what happened just before, not an empty feed.
+
+    Events already queued for the client while this runs may repeat; the page ignores an
+    event_id it has shown.
+    """
+    db = websocket.app.state.db
+    events = await run_in_threadpool(recent_events, db, limit=BACKFILL)
+    for event in events:
+        if event.feed and client.sees(event):
+            await websocket.send_text(json.dumps({**event.summary(), "replayed": True}))
+
+
 @router.websocket("/ws/events")
 async def events_socket(
     websocket: WebSocket,
@@ -120,6 +138,7 @@ async def events_socket(
         return
     hub: FeedHub = websocket.app.state.feed_hub
     with hub.connect(principal) as client:
+        await _backfill(websocket, client)
         pump = asyncio.create_task(_pump(websocket, client))
         try:
             while True:  # we only listen to notice the close

@@ -4,7 +4,8 @@
  * (not authenticated) sends the operator to the login page.
  *
  * Message shape: {"topic": str, "event_id": str, "occurred_at": ISO str, ...fields};
- * {"type": "ping"} keep-alives are ignored.
+ * {"type": "ping"} keep-alives are ignored. On connect the server first replays recent events
+ * (marked "replayed": true), so a screen that just opened is not empty.
  */
 
 import { formatWitaTime } from "./clock.js";
@@ -15,7 +16,8 @@ const STABLE_CONNECTION_MS = 10_000;
 const CLOSE_NOT_AUTHENTICATED = 4401;
 const SUMMARY_FIELDS = 4;
 const SUMMARY_VALUE_CHARS = 60;
-const ENVELOPE_FIELDS = new Set(["topic", "event_id", "occurred_at", "type"]);
+const ENVELOPE_FIELDS = new Set(["topic", "event_id", "occurred_at", "type", "replayed"]);
+const REMEMBERED_IDS = 1000;
 
 function isScalar(value) {
   return ["string", "number", "boolean"].includes(typeof value);
@@ -77,6 +79,17 @@ export function startFeed({ list, status, empty, onEvent = () => {} }) {
     status.textContent = label;
   };
 
+  // Delivery is at-least-once and the server replays recent events on every (re)connect, so
+  // the same event_id may arrive twice: show it once.
+  const seen = new Set();
+  const firstTime = (id) => {
+    if (!id) return true;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    if (seen.size > REMEMBERED_IDS) seen.delete(seen.values().next().value);
+    return true;
+  };
+
   const show = (message) => {
     list.prepend(renderItem(message));
     while (list.children.length > MAX_ITEMS) list.lastElementChild.remove();
@@ -92,7 +105,7 @@ export function startFeed({ list, status, empty, onEvent = () => {} }) {
       return;
     }
     if (!message || typeof message !== "object" || message.type === "ping") return;
-    if (typeof message.topic !== "string") return;
+    if (typeof message.topic !== "string" || !firstTime(message.event_id)) return;
     show(message);
     onEvent(message);
   };
