@@ -78,7 +78,7 @@ def db_upgrade() -> None:
     with clear_errors():
         db = _database(settings())
         migrate.upgrade(db)
-        typer.echo(f"database at revision {migrate.current_revision(db)}")
+        typer.echo(f"database at revision {migrate.describe(migrate.current_heads(db))}")
 
 
 @users_app.command("create")

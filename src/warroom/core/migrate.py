@@ -1,4 +1,9 @@
-"""Schema migrations (Alembic), run programmatically so no alembic.ini is needed."""
+"""Schema migrations (Alembic), run programmatically so no alembic.ini is needed.
+
+Each domain keeps its own branch of migrations starting from the foundation (``0002``), so
+domains built side by side never fight over one linear history: the schema is current when
+every branch head is applied.
+"""
 
 from __future__ import annotations
 
@@ -17,17 +22,21 @@ def alembic_config(db: Database) -> Config:
     return config
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
+def upgrade(db: Database, revision: str = "heads") -> None:
     config = alembic_config(db)
     with db.engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
 
 
-def current_revision(db: Database) -> str | None:
+def current_heads(db: Database) -> frozenset[str]:
     with db.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return frozenset(MigrationContext.configure(conn).get_current_heads())
 
 
-def head_revision(db: Database) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(db)).get_current_head()
+def script_heads(db: Database) -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config(db)).get_heads())
+
+
+def describe(heads: frozenset[str]) -> str:
+    return ", ".join(sorted(heads)) or "nothing"

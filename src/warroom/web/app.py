@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from warroom import __version__
-from warroom.accounts.api import router as accounts_router
 from warroom.accounts.events import CredentialRevoked
 from warroom.accounts.resolver import AccountsResolver
 from warroom.core import migrate
@@ -21,8 +20,8 @@ from warroom.core.config import Settings
 from warroom.core.db import Database
 from warroom.core.outbox import OutboxRelay
 from warroom.core.security.ratelimit import SlidingWindowLimiter
-from warroom.geo.api import router as geo_router
 from warroom.web import feed, ops, pages
+from warroom.web.domains import DOMAIN_ROUTERS, background_services
 from warroom.web.errors import install_error_handlers
 from warroom.web.middleware import (
     BodyLimit,
@@ -40,11 +39,11 @@ class SchemaOutdatedError(RuntimeError):
 
 
 def check_schema(db: Database) -> None:
-    current, head = migrate.current_revision(db), migrate.head_revision(db)
-    if current != head:
+    current, expected = migrate.current_heads(db), migrate.script_heads(db)
+    if current != expected:
         raise SchemaOutdatedError(
-            f"database schema is at {current or 'nothing'}, this warroom needs {head}: "
-            "run `warroom db upgrade` first"
+            f"database schema is at {migrate.describe(current)}, this warroom needs "
+            f"{migrate.describe(expected)}: run `warroom db upgrade` first"
         )
 
 
@@ -65,6 +64,9 @@ async def _start(app: FastAPI, settings: Settings, bus: Bus | None) -> None:
     await app.state.feed_hub.start(bus)
     app.state.outbox_relay = OutboxRelay(db, bus)
     await app.state.outbox_relay.start()
+    app.state.domain_services = background_services(app)
+    for service in app.state.domain_services:
+        await service.start(app)
     log.info(
         "warroom started",
         extra={
@@ -76,7 +78,10 @@ async def _start(app: FastAPI, settings: Settings, bus: Bus | None) -> None:
 
 
 async def _stop(app: FastAPI) -> None:
-    """Graceful shutdown: stop taking events, flush the outbox, close the bus, then the DB."""
+    """Graceful shutdown: stop the domains' services (listeners first, so nothing new is
+    accepted), stop taking events, flush the outbox, close the bus, then the database."""
+    for service in reversed(app.state.domain_services):
+        await service.stop(app)
     await app.state.feed_hub.stop()
     await app.state.revocations.unsubscribe()
     await app.state.outbox_relay.stop()
@@ -109,7 +114,7 @@ def create_app(settings: Settings, *, bus: Bus | None = None) -> FastAPI:
         limit=settings.login_attempts_per_minute, window_seconds=60
     )
     install_error_handlers(app)
-    for router in (ops.router, pages.router, feed.router, accounts_router, geo_router):
+    for router in (ops.router, pages.router, feed.router, *DOMAIN_ROUTERS):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -1,0 +1,29 @@
+"""The domains this war room runs: their routers and their background services.
+
+Adding a domain is one line in each list. A background service is anything with
+``async start(app)`` and ``async stop(app)`` (protocol listeners, feed readers, simulators); they
+start after the database, bus and outbox relay, and stop before them, in reverse order.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from fastapi import APIRouter, FastAPI
+
+from warroom.accounts.api import router as accounts_router
+from warroom.geo.api import router as geo_router
+
+
+class BackgroundService(Protocol):
+    async def start(self, app: FastAPI) -> None: ...
+
+    async def stop(self, app: FastAPI) -> None: ...
+
+
+DOMAIN_ROUTERS: tuple[APIRouter, ...] = (accounts_router, geo_router)
+
+
+def background_services(app: FastAPI) -> list[BackgroundService]:
+    """The services to run for this app (settings may switch some off)."""
+    return []
