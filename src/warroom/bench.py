@@ -220,9 +220,7 @@ def bench_api_read(seconds: int, connections: int, path: str, workers: int) -> d
             token = _issue_token(base, "bench", password)
             auth = [f"Authorization: Bearer {token}"]
             with urllib.request.urlopen(
-                urllib.request.Request(
-                    base + path, headers={"Authorization": f"Bearer {token}"}
-                )
+                urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
             ) as response:
                 body = response.read()
             run_wrk(base + path, seconds=2, connections=connections, headers=auth)  # warm-up
