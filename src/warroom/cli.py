@@ -246,15 +246,10 @@ def demo(host: HostOpt = None, port: PortOpt = None) -> None:
     _serve(settings(demo=True, **_overrides(host, port)), prepare_demo)
 
 
-def _register_optional_commands() -> None:
+def _register_domain_commands() -> None:
     from warroom.bench import register_bench_commands
 
     register_bench_commands(bench_app)
-    try:
-        from warroom.geo.cli import geo_app
-    except ImportError:  # pragma: no cover - geo CLI is optional while it is being built
-        return
-    app.add_typer(geo_app, name="geo")
 
 
-_register_optional_commands()
+_register_domain_commands()

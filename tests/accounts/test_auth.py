@@ -182,3 +182,30 @@ def test_changes_are_audited_with_who_and_where(
     assert entry.actor.startswith("user:admin") and entry.source == "testclient"
     assert entry.detail["username"] == "audited"
     assert PASSWORD not in str(entry.detail)
+
+
+def test_admin_adds_an_agency_and_partners_can_join_it(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    body = {"code": "pln", "name": "PLN UP3 Makassar Selatan", "kind": "utility"}
+    assert client.post("/api/agencies", headers=admin_headers, json=body).status_code == 201
+    again = client.post("/api/agencies", headers=admin_headers, json=body)
+    assert again.status_code == 409
+    user = {"username": "pln1", "role": "partner", "agency_code": "pln", "password": PASSWORD}
+    assert client.post("/api/users", headers=admin_headers, json=user).status_code == 201
+
+
+def test_admin_password_reset_unlocks_and_replaces(
+    client: TestClient, app_db: Database, admin_headers: dict[str, str]
+) -> None:
+    account = create_account(app_db, Role.OPERATOR)
+    for _ in range(5):
+        client.post("/api/auth/token", json={"username": account.username, "password": "bad"})
+    new = "a brand new passphrase"
+    reset = client.post(
+        f"/api/users/{account.id}/password", headers=admin_headers, json={"password": new}
+    )
+    assert reset.status_code == 204
+    old = client.post("/api/auth/token", json={"username": account.username, "password": PASSWORD})
+    fresh = client.post("/api/auth/token", json={"username": account.username, "password": new})
+    assert old.status_code == 401 and fresh.status_code == 200

@@ -91,3 +91,22 @@ def test_cli_verify_names_the_first_tampered_entry(
     tampered = runner.invoke(cli, ["audit", "verify"])
     assert tampered.exit_code == 1
     assert "entry 2" in tampered.output
+
+
+def test_audit_api_lists_and_verifies(client: object, app_db: Database) -> None:
+    from tests.conftest import bearer, create_account
+    from warroom.core.security.permissions import Role
+
+    _write_entries(app_db, 3)
+    auditor = bearer(client, create_account(app_db, Role.ANALYST))  # type: ignore[arg-type]
+    operator = bearer(client, create_account(app_db, Role.OPERATOR))  # type: ignore[arg-type]
+    entries = client.get("/api/audit?action=thing.changed&limit=2", headers=auditor)  # type: ignore[attr-defined]
+    assert [e["target_id"] for e in entries.json()] == ["2", "1"]
+    page = client.get(
+        f"/api/audit?action=thing.changed&before_id={entries.json()[-1]['id']}",  # type: ignore[attr-defined]
+        headers=auditor,
+    )
+    assert [e["target_id"] for e in page.json()] == ["0"]
+    check = client.get("/api/audit/verify", headers=auditor).json()  # type: ignore[attr-defined]
+    assert check["intact"] is True and check["checked"] >= 3
+    assert client.get("/api/audit", headers=operator).status_code == 403  # type: ignore[attr-defined]

@@ -8,10 +8,12 @@ from fastapi import APIRouter, HTTPException, Request, status
 
 from warroom.accounts import service
 from warroom.accounts.schemas import (
+    AgencyCreate,
     AgencyRead,
     DeviceKeyCreate,
     DeviceKeyIssued,
     Me,
+    PasswordReset,
     TokenIssued,
     TokenRequest,
     UserCreate,
@@ -186,3 +188,31 @@ def revoke_device_key(
     with db.write() as session:
         digest = service.revoke_device_key(session, key_id=key_id, actor=actor_for(request, me))
     forget_credential(request, digest)
+
+
+@router.post("/agencies", response_model=AgencyRead, status_code=201)
+def create_agency(
+    body: AgencyCreate,
+    request: Request,
+    db: DbDep,
+    me: Annotated[Caller, require(Permission.AGENCIES_MANAGE)],
+) -> AgencyRead:
+    with db.write() as session:
+        agency = service.create_agency(session, data=body, actor=actor_for(request, me))
+        return AgencyRead.model_validate(agency)
+
+
+@router.post("/users/{user_id}/password", status_code=204)
+def reset_password(
+    user_id: int,
+    body: PasswordReset,
+    request: Request,
+    db: DbDep,
+    me: Annotated[Caller, require(Permission.USERS_MANAGE)],
+) -> None:
+    """Set a new password (also unlocks the account); audited, the password never logged."""
+    with db.write() as session:
+        user = service.get_user(session, user_id=user_id)
+        service.set_password(
+            session, username=user.username, password=body.password, actor=actor_for(request, me)
+        )

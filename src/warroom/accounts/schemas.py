@@ -52,6 +52,19 @@ class AgencyRead(BaseModel):
     kind: str
 
 
+class AgencyCreate(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,29}$", description="Short lower-case code.")
+    name: str = Field(min_length=2, max_length=160)
+    kind: str = Field(
+        pattern=r"^(police|fire|health|disaster|sar|transport|sanitation|public_order|"
+        r"utility|government|other)$"
+    )
+
+
+class PasswordReset(Strict):
+    password: str = Field(min_length=10, max_length=200)
+
+
 class TokenRequest(Strict):
     username: str = Field(max_length=64)
     password: str = Field(max_length=200)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts.events import AccountLocked, CredentialRevoked, UserCreated, UserLoggedIn
 from warroom.accounts.models import Agency, ApiToken, DeviceKey, LoginSession, User
-from warroom.accounts.schemas import DeviceKeyCreate, UserCreate, UserUpdate
+from warroom.accounts.schemas import AgencyCreate, DeviceKeyCreate, UserCreate, UserUpdate
 from warroom.core import audit, outbox
 from warroom.core.clock import utcnow
 from warroom.core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -127,6 +127,22 @@ def list_users(session: Session) -> list[User]:
 
 def list_agencies(session: Session) -> list[Agency]:
     return list(session.scalars(select(Agency).order_by(Agency.code)))
+
+
+def create_agency(session: Session, *, data: AgencyCreate, actor: audit.Actor) -> Agency:
+    if session.get(Agency, data.code) is not None:
+        raise ConflictError(f"agency {data.code!r} already exists")
+    agency = Agency(code=data.code, name=data.name, kind=data.kind)
+    session.add(agency)
+    audit.record(
+        session,
+        actor=actor,
+        action="agency.created",
+        target_type="agency",
+        target_id=data.code,
+        detail={"name": data.name, "kind": data.kind},
+    )
+    return agency
 
 
 def count_users(session: Session) -> int:

@@ -20,7 +20,7 @@ from warroom.core.config import Settings
 from warroom.core.db import Database
 from warroom.core.outbox import OutboxRelay
 from warroom.core.security.ratelimit import SlidingWindowLimiter
-from warroom.web import feed, ops, pages
+from warroom.web import audit_api, feed, ops, pages
 from warroom.web.domains import DOMAIN_ROUTERS, background_services
 from warroom.web.errors import install_error_handlers
 from warroom.web.middleware import (
@@ -114,7 +114,7 @@ def create_app(settings: Settings, *, bus: Bus | None = None) -> FastAPI:
         limit=settings.login_attempts_per_minute, window_seconds=60
     )
     install_error_handlers(app)
-    for router in (ops.router, pages.router, feed.router, *DOMAIN_ROUTERS):
+    for router in (ops.router, pages.router, feed.router, audit_api.router, *DOMAIN_ROUTERS):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

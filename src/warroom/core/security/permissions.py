@@ -26,6 +26,7 @@ class Permission(StrEnum):
     USERS_READ = "users:read"
     USERS_MANAGE = "users:manage"
     AGENCIES_READ = "agencies:read"
+    AGENCIES_MANAGE = "agencies:manage"
     DEVICE_KEYS_MANAGE = "device_keys:manage"
     AUDIT_READ = "audit:read"
     TOKENS_OWN = "tokens:own"  # create and revoke one's own API tokens
