@@ -248,8 +248,10 @@ def demo(host: HostOpt = None, port: PortOpt = None) -> None:
 
 def _register_domain_commands() -> None:
     from warroom.bench import register_bench_commands
+    from warroom.fleet.cli import fleet_app
 
     register_bench_commands(bench_app)
+    app.add_typer(fleet_app, name="fleet")
 
 
 _register_domain_commands()
