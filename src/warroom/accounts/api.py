@@ -71,7 +71,7 @@ def issue_token(
     with db.write() as session:
         user = service.authenticate(
             session,
-            username=body.username,
+            username=body.username.strip().lower(),
             password=body.password,
             source=source,
             policy=lockout_policy(settings),

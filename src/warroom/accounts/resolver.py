@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -78,11 +79,13 @@ class AccountsResolver:
     async def from_bearer(self, credential: str) -> Principal | None:
         return await self._cached(credential, self._lookup_bearer)
 
-    async def _cached(self, credential: str, lookup: object) -> Principal | None:
+    async def _cached(
+        self, credential: str, lookup: Callable[[str], Principal | None]
+    ) -> Principal | None:
         digest = credential_hash(credential)
         found, principal = self._cache.get(digest)
         if not found:
-            principal = await run_in_threadpool(lookup, digest)  # type: ignore[arg-type]
+            principal = await run_in_threadpool(lookup, digest)
             self._cache.put(digest, principal)
         return principal
 
