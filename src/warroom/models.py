@@ -9,6 +9,7 @@ MODEL_MODULES = (
     "warroom.core.outbox",
     "warroom.accounts.models",
     "warroom.geo.models",
+    "warroom.geo.places",
 )
 
 

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         "like `http://tiles.local/{z}/{x}/{y}.png`, or the path of a local raster .pmtiles file.",
     )
     map_attribution: str = Field(default="", description="Attribution shown for the map tiles.")
+    osm_file: Path | None = Field(
+        default=None,
+        description="OpenStreetMap extract (.osm, .osm.pbf) for routing. Without it, routing uses "
+        "a synthetic road network over the city, labelled synthetic in the UI and API.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Lowest level written to the JSON log."
     )

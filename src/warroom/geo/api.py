@@ -18,8 +18,10 @@ from warroom.core.http import DbDep
 from warroom.core.security.guard import require
 from warroom.core.security.permissions import Permission, Principal
 from warroom.geo.models import REGION_LEVELS, Region, RegionFigure
+from warroom.geo.routing_api import router as routing_router
 
 router = APIRouter(prefix="/api/geo", tags=["geo"])
+router.include_router(routing_router)
 Viewer = Annotated[Principal, require(Permission.REGIONS_READ)]
 
 

@@ -240,10 +240,21 @@ async function loadRegions(map, legend) {
   declutterLabels(layer);
 }
 
+/** Routing runs on a synthetic road network until an OSM extract is configured: say so. */
+async function noteRoadNetwork(legend) {
+  try {
+    const network = await fetchJson("/api/geo/network");
+    if (network.synthetic) legend.note("Roads: synthetic network (not real streets)", "warning");
+  } catch (error) {
+    console.error(error);
+  }
+}
+
 /** Load the base map, then the regions. Safe to call once per map. */
 export async function loadMapData(map) {
   if (!map) return;
   const legend = createLegend(map);
   await loadTiles(map, legend);
   await loadRegions(map, legend);
+  await noteRoadNetwork(legend);
 }
