@@ -36,30 +36,36 @@ def _guards(route: APIRoute | APIWebSocketRoute) -> list[Guard]:
     return found
 
 
-def _flatten(routes: list[Any]) -> list[Any]:
-    """Routes of included routers too (FastAPI >= 0.16x wraps them in a private class)."""
-    flat = []
+def _flatten(routes: list[Any]) -> list[tuple[str, Any]]:
+    """(effective path, route) for every route, included routers too. FastAPI >= 0.16x wraps
+    included routers and composes their prefixes lazily; older versions list routes flat."""
+    flat: list[tuple[str, Any]] = []
     for route in routes:
-        inner = getattr(route, "original_router", None)
-        flat.extend(_flatten(inner.routes) if inner is not None else [route])
+        candidates = getattr(route, "effective_candidates", None)
+        if candidates is not None:
+            flat.extend(_flatten(candidates()))
+        elif hasattr(route, "original_route"):  # one route of an included router
+            flat.append((route.path, route.original_route))
+        else:
+            flat.append((route.path, route))
     return flat
 
 
-def _routes(app: FastAPI) -> list[APIRoute | APIWebSocketRoute]:
+def _routes(app: FastAPI) -> list[tuple[str, APIRoute | APIWebSocketRoute]]:
     routes = []
-    for route in _flatten(app.routes):
+    for path, route in _flatten(app.routes):
         if isinstance(route, Mount):
-            assert route.path in PUBLIC_MOUNTS, f"mount {route.path} has no declared access"
+            assert path in PUBLIC_MOUNTS, f"mount {path} has no declared access"
             continue
         assert isinstance(route, APIRoute | APIWebSocketRoute), f"unguarded route type {route}"
-        routes.append(route)
+        routes.append((path, route))
     return routes
 
 
 def test_every_route_declares_exactly_one_guard(client: TestClient) -> None:
     undeclared = [
-        f"{sorted(getattr(r, 'methods', None) or ['WS'])} {r.path}"
-        for r in _routes(client.app)  # type: ignore[arg-type]
+        f"{sorted(getattr(r, 'methods', None) or ['WS'])} {path}"
+        for path, r in _routes(client.app)  # type: ignore[arg-type]
         if len(_guards(r)) != 1
     ]
     assert undeclared == [], f"routes without exactly one permission: {undeclared}"
@@ -72,11 +78,11 @@ def _sample_path(path: str) -> str:
 
 def _protected_http_routes(app: FastAPI) -> list[tuple[str, str, Guard]]:
     walked = []
-    for route in _routes(app):
+    for path, route in _routes(app):
         if isinstance(route, APIRoute):
             guard = _guards(route)[0]
             for method in sorted(route.methods - {"HEAD"}):
-                walked.append((method, _sample_path(route.path), guard))
+                walked.append((method, _sample_path(path), guard))
     return walked
 
 
@@ -107,8 +113,8 @@ def test_roles_only_reach_what_they_are_granted(
 
 def test_public_routes_are_few_and_named(client: TestClient) -> None:
     public = sorted(
-        route.path
-        for route in _routes(client.app)  # type: ignore[arg-type]
+        path
+        for path, route in _routes(client.app)  # type: ignore[arg-type]
         if isinstance(_guards(route)[0], PublicAccess)
     )
     assert public == ["/api/auth/token", "/healthz", "/login", "/login", "/readyz"]
