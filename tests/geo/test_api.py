@@ -86,3 +86,15 @@ def test_reverse_geocode_names_the_kecamatan(
     body = found.json()
     assert body["regions"]["kecamatan"]["name"] == "Tamalate"
     assert body["street_source_synthetic"] is True
+
+
+def test_road_class_speeds_are_configurable(small_osm: Path) -> None:
+    from warroom.geo.network import get_router
+
+    origin, destination = (-5.14, 119.41), (-5.142, 119.412)
+    default = get_router(osm_file=small_osm).route(origin, destination).seconds
+    slow = get_router(
+        osm_file=small_osm,
+        speeds_kmh={"residential": 5, "tertiary": 5, "secondary": 5, "primary": 5},
+    )
+    assert slow.route(origin, destination).seconds > default

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="OpenStreetMap extract (.osm, .osm.pbf) for routing. Without it, routing uses "
         "a synthetic road network over the city, labelled synthetic in the UI and API.",
     )
+    road_speeds_kmh: dict[str, float] = Field(
+        default_factory=dict,
+        description="Speeds by OSM highway class that replace the defaults for routing, e.g. "
+        '`{"primary": 45, "residential": 20}` (TOML table or JSON in the environment).',
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Lowest level written to the JSON log."
     )

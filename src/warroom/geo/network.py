@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from warroom.geo.graph import RoadGraph
 from warroom.geo.osm import load_osm_graph
-from warroom.geo.profile import RoadProfile
+from warroom.geo.profile import DEFAULT_CLASS_SPEEDS_KMH, RoadProfile
 from warroom.geo.routing import Router
 from warroom.geo.synthetic import makassar_network
 
@@ -27,11 +28,19 @@ def load_network(*, osm_file: Path | None = None, profile: RoadProfile | None = 
     return load_osm_graph(path, profile=profile)
 
 
-def get_router(*, osm_file: Path | None = None) -> Router:
-    """A process-wide router per network source, built on first use and then shared."""
+def get_router(
+    *, osm_file: Path | None = None, speeds_kmh: Mapping[str, float] | None = None
+) -> Router:
+    """A process-wide router per network source, built on first use and then shared.
+
+    ``speeds_kmh`` overrides the speed of some road classes (``{"primary": 45}``) for an OSM
+    extract; the synthetic city has its own fixed classes.
+    """
     path = osm_file or (Path(os.environ[OSM_FILE_ENV]) if os.environ.get(OSM_FILE_ENV) else None)
-    key = str(path.resolve()) if path else "synthetic"
+    overrides = dict(speeds_kmh or {})
+    key = (str(path.resolve()) if path else "synthetic") + repr(sorted(overrides.items()))
+    profile = RoadProfile({**DEFAULT_CLASS_SPEEDS_KMH, **overrides}) if overrides else None
     with _lock:
         if key not in _routers:
-            _routers[key] = Router(load_network(osm_file=path))
+            _routers[key] = Router(load_network(osm_file=path, profile=profile))
         return _routers[key]

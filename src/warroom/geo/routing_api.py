@@ -82,7 +82,7 @@ GAZETTEER_CACHE = _GazetteerCache()
 
 
 def _router(settings: Any) -> Router:
-    return get_router(osm_file=settings.osm_file)
+    return get_router(osm_file=settings.osm_file, speeds_kmh=settings.road_speeds_kmh)
 
 
 def _finite(value: float) -> float | None:
