@@ -72,3 +72,36 @@ async def test_events_left_by_a_crash_are_sent_by_the_next_relay(db: Database) -
     await relay.stop()
     await bus.close()
     assert [e.parcel for e in seen] == [7]  # type: ignore[attr-defined]
+
+
+async def test_published_events_older_than_a_week_are_purged(db: Database) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func, select, update
+
+    from warroom.core.clock import utcnow
+
+    with db.write() as session:
+        outbox.enqueue(session, ParcelDelivered(parcel=1))
+        outbox.enqueue(session, ParcelDelivered(parcel=2))
+    bus = InMemoryBus()
+    await bus.start()
+    relay = outbox.OutboxRelay(db, bus)
+    await relay.relay_pending()
+    with db.write() as session:  # the first was published eight days ago
+        first = session.scalar(select(func.min(outbox.OutboxMessage.id)))
+        session.execute(
+            update(outbox.OutboxMessage)
+            .where(outbox.OutboxMessage.id == first)
+            .values(published_at=utcnow() - timedelta(days=8))
+        )
+    await relay.start()  # the running relay purges on its first round
+    for _ in range(200):
+        with db.read() as session:
+            left = session.scalars(select(outbox.OutboxMessage.payload)).all()
+        if len(left) == 1:
+            break
+        await asyncio.sleep(0.01)
+    await relay.stop()
+    await bus.close()
+    assert len(left) == 1 and '"parcel": 2' in left[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, Integer, String, Text, delete, select, update
@@ -45,9 +46,15 @@ class OutboxRelay:
     """Publishes stored events in order. Wake it with ``notify()`` after a commit for low
     latency; it also polls, so events committed by other processes are relayed too."""
 
+    # Published rows are kept a week (the feed replays the newest, operators may look back),
+    # then purged so the table does not grow for the life of the installation.
+    KEEP_PUBLISHED = timedelta(days=7)
+    PURGE_EVERY_SECONDS = 3600.0
+
     def __init__(self, db: Database, bus: Bus, *, poll_seconds: float = 1.0, batch: int = 200):
         self._db, self._bus = db, bus
         self._poll, self._batch = poll_seconds, batch
+        self._next_purge = 0.0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -71,6 +78,7 @@ class OutboxRelay:
         while not self._stopping:
             try:
                 await self.relay_pending()
+                await self._purge_when_due()
             except Exception:
                 log.exception("outbox relay failed; retrying")
             with contextlib.suppress(TimeoutError):
@@ -91,6 +99,15 @@ class OutboxRelay:
                 await self._bus.publish(event_from_json(payload))
             await run_in_threadpool(self._mark_published, [row_id for row_id, _ in rows])
             sent += len(rows)
+
+    async def _purge_when_due(self) -> None:
+        now = time.monotonic()
+        if now < self._next_purge:
+            return
+        self._next_purge = now + self.PURGE_EVERY_SECONDS
+        purged = await run_in_threadpool(purge_published, self._db, older_than=self.KEEP_PUBLISHED)
+        if purged:
+            log.info("purged published outbox rows", extra={"rows": purged})
 
     def _claim_batch(self) -> list[tuple[int, str]]:
         with self._db.read() as session:
