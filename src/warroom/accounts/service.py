@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warroom.accounts.events import AccountLocked, CredentialRevoked, UserCreated, UserLoggedIn
@@ -143,10 +143,6 @@ def create_agency(session: Session, *, data: AgencyCreate, actor: audit.Actor) -
         detail={"name": data.name, "kind": data.kind},
     )
     return agency
-
-
-def count_users(session: Session) -> int:
-    return int(session.scalar(select(func.count(User.id))) or 0)
 
 
 def is_locked(user: User, now: datetime) -> bool:

@@ -21,7 +21,3 @@ class ConflictError(DomainError):
 
 class InvalidInputError(DomainError):
     status_code = 422
-
-
-class ForbiddenError(DomainError):
-    status_code = 403
