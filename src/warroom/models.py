@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "warroom.accounts.models",
     "warroom.geo.models",
     "warroom.geo.places",
+    "warroom.emergency.models",
 )
 
 

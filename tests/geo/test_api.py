@@ -7,9 +7,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from warroom.core.db import Database
+from warroom.geo import lookup_cache
 from warroom.geo.place_import import read_places
 from warroom.geo.places_service import save_places
-from warroom.geo.routing_api import GAZETTEER_CACHE
 
 CITY_HALL = [-5.1344, 119.4137]  # Balai Kota Makassar, Jl. Ahmad Yani
 TAMALATE = [-5.1856, 119.4049]
@@ -72,7 +72,7 @@ def test_geocode_finds_an_imported_place_despite_typos(
     )
     with app_db.write() as session:
         save_places(session=session, places=read_places(csv))
-    GAZETTEER_CACHE.clear()
+    lookup_cache.clear()
     hits = client.get("/api/geo/geocode?q=rs wahidn", headers=admin_headers).json()
     assert hits[0]["name"] == "RSUP Dr. Wahidin Sudirohusodo"
     assert hits[0]["regions"]["kecamatan"]["approximate"] is True
@@ -81,7 +81,7 @@ def test_geocode_finds_an_imported_place_despite_typos(
 def test_reverse_geocode_names_the_kecamatan(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
-    GAZETTEER_CACHE.clear()
+    lookup_cache.clear()
     found = client.get("/api/geo/reverse?lat=-5.1856&lon=119.4049", headers=admin_headers)
     body = found.json()
     assert body["regions"]["kecamatan"]["name"] == "Tamalate"

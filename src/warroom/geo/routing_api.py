@@ -7,8 +7,6 @@ pool so the event loop never waits on them.
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -16,15 +14,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from warroom.core.db import Database
 from warroom.core.http import DbDep, SettingsDep
 from warroom.core.security.guard import require
 from warroom.core.security.permissions import Permission, Principal
-from warroom.geo.gazetteer import Gazetteer
+from warroom.geo import lookup_cache
 from warroom.geo.geocoding import geocode, reverse_geocode
 from warroom.geo.network import get_router
-from warroom.geo.places_service import load_gazetteer
-from warroom.geo.region_index import RegionIndex, load_region_index
 from warroom.geo.routing import Router
 
 router = APIRouter(tags=["geo"])  # included by warroom.geo.api under /api/geo
@@ -53,32 +48,6 @@ class TravelTimesRequest(BaseModel):
         description="to_center: each point drives to the center (units to an incident).",
     )
     max_seconds: float | None = Field(default=None, gt=0)
-
-
-class _GazetteerCache:
-    """Places change when someone imports them; searches come with every call a call-taker
-    types. Keep the built index per process for a minute instead of rebuilding it each time."""
-
-    ttl_seconds = 60.0
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entry: tuple[float, Gazetteer, RegionIndex] | None = None
-
-    def get(self, db: Database) -> tuple[Gazetteer, RegionIndex]:
-        with self._lock:
-            if self._entry is None or self._entry[0] < time.monotonic():
-                with db.read() as session:
-                    built = load_gazetteer(session=session), load_region_index(session=session)
-                self._entry = (time.monotonic() + self.ttl_seconds, *built)
-            return self._entry[1], self._entry[2]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entry = None
-
-
-GAZETTEER_CACHE = _GazetteerCache()
 
 
 def _router(settings: Any) -> Router:
@@ -146,7 +115,8 @@ def geocode_text(
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> list[dict[str, Any]]:
     """Indonesian addresses and place names, fuzzy, offline; best first."""
-    gazetteer, regions = GAZETTEER_CACHE.get(db)
+    with db.read() as session:
+        gazetteer, regions = lookup_cache.gazetteer(session), lookup_cache.region_index(session)
     return [hit.as_dict() for hit in geocode(q, gazetteer=gazetteer, regions=regions, limit=limit)]
 
 
@@ -160,7 +130,8 @@ def reverse(
 ) -> dict[str, Any]:
     """Nearest street and place, and the kelurahan/kecamatan (``approximate`` when only
     centroids are known)."""
-    gazetteer, regions = GAZETTEER_CACHE.get(db)
+    with db.read() as session:
+        gazetteer, regions = lookup_cache.gazetteer(session), lookup_cache.region_index(session)
     found = reverse_geocode(
         lat, lon, gazetteer=gazetteer, router=_router(settings), regions=regions
     )

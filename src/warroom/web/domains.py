@@ -12,6 +12,10 @@ from typing import Protocol
 from fastapi import APIRouter, FastAPI
 
 from warroom.accounts.api import router as accounts_router
+from warroom.emergency.api import router as emergency_router
+from warroom.emergency.background import emergency_services
+from warroom.emergency.pages import router as emergency_pages
+from warroom.emergency.warnings_api import router as emergency_warnings_router
 from warroom.geo.api import router as geo_router
 
 
@@ -21,9 +25,15 @@ class BackgroundService(Protocol):
     async def stop(self, app: FastAPI) -> None: ...
 
 
-DOMAIN_ROUTERS: tuple[APIRouter, ...] = (accounts_router, geo_router)
+DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
+    accounts_router,
+    geo_router,
+    emergency_router,
+    emergency_warnings_router,
+    emergency_pages,
+)
 
 
 def background_services(app: FastAPI) -> list[BackgroundService]:
     """The services to run for this app (settings may switch some off)."""
-    return []
+    return [*emergency_services(app)]

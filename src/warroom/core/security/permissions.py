@@ -32,6 +32,13 @@ class Permission(StrEnum):
     TOKENS_OWN = "tokens:own"  # create and revoke one's own API tokens
     DEVICE_INGEST = "device:ingest"  # only device keys carry this
     OPS_METRICS = "ops:metrics"
+    CALLS_TAKE = "calls:take"  # 112 call intake (call-takers)
+    INCIDENTS_READ = "incidents:read"  # incidents, units, KPIs (partners: own agency only)
+    INCIDENTS_WRITE = "incidents:write"  # open incidents, change status, notes, EIDO import
+    DISPATCH_ASSIGN = "dispatch:assign"  # recommendations and assigning units
+    UNITS_UPDATE = "units:update"  # unit status, acknowledgement, position (partners: own)
+    UNITS_MANAGE = "units:manage"  # register emergency units
+    WARNINGS_PUBLISH = "warnings:publish"  # publish public CAP warnings
 
 
 _VIEW = {
@@ -50,6 +57,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: frozenset(_VIEW | {Permission.AUDIT_READ}),
     Role.PARTNER: frozenset(_VIEW),
 }
+
+# CARESTER 112 (emergency domain). Operators are the call-takers; partners act only on
+# incidents their agency's units were sent to (the emergency domain filters by agency).
+_CALL_TAKING = {Permission.CALLS_TAKE, Permission.INCIDENTS_READ, Permission.INCIDENTS_WRITE}
+_DISPATCHING = _CALL_TAKING | {Permission.DISPATCH_ASSIGN, Permission.UNITS_UPDATE}
+_EMERGENCY_GRANTS = {
+    Role.SUPERVISOR: _DISPATCHING | {Permission.UNITS_MANAGE, Permission.WARNINGS_PUBLISH},
+    Role.OPERATOR: _CALL_TAKING,
+    Role.DISPATCHER: _DISPATCHING,
+    Role.ANALYST: {Permission.INCIDENTS_READ},
+    Role.PARTNER: {Permission.INCIDENTS_READ, Permission.UNITS_UPDATE},
+}
+for _role, _granted in _EMERGENCY_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 
 DEVICE_PERMISSIONS = frozenset({Permission.DEVICE_INGEST})
 

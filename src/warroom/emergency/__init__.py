@@ -1,0 +1,1 @@
+"""CARESTER 112: emergency calls, incidents, units and dispatch by road travel time."""
