@@ -33,6 +33,12 @@ ASSETS: dict[str, list[tuple[str, str]]] = {
     "pmtiles": [
         ("dist/pmtiles.js", "pmtiles.js"),
     ],
+    # uPlot: small, fast time-series charts for the weather station page.
+    "uplot": [
+        ("dist/uPlot.iife.min.js", "uPlot.iife.min.js"),
+        ("dist/uPlot.min.css", "uPlot.min.css"),
+        ("LICENSE", "LICENSE"),
+    ],
 }
 
 

@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "warroom.geo.models",
     "warroom.geo.places",
     "warroom.emergency.models",
+    "warroom.weather.models",
 )
 
 

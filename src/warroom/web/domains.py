@@ -17,6 +17,8 @@ from warroom.emergency.background import emergency_services
 from warroom.emergency.pages import router as emergency_pages
 from warroom.emergency.warnings_api import router as emergency_warnings_router
 from warroom.geo.api import router as geo_router
+from warroom.weather.api import router as weather_router
+from warroom.weather.services import weather_services
 
 
 class BackgroundService(Protocol):
@@ -31,9 +33,10 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     emergency_router,
     emergency_warnings_router,
     emergency_pages,
+    weather_router,
 )
 
 
 def background_services(app: FastAPI) -> list[BackgroundService]:
     """The services to run for this app (settings may switch some off)."""
-    return [*emergency_services(app)]
+    return [*emergency_services(app), *weather_services(app)]

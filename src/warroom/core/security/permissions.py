@@ -32,6 +32,8 @@ class Permission(StrEnum):
     TOKENS_OWN = "tokens:own"  # create and revoke one's own API tokens
     DEVICE_INGEST = "device:ingest"  # only device keys carry this
     OPS_METRICS = "ops:metrics"
+    WEATHER_READ = "weather:read"  # stations, observations, alerts, climate
+    WEATHER_MANAGE = "weather:manage"  # register stations, thresholds and normals
     CALLS_TAKE = "calls:take"  # 112 call intake (call-takers)
     INCIDENTS_READ = "incidents:read"  # incidents, units, KPIs (partners: own agency only)
     INCIDENTS_WRITE = "incidents:write"  # open incidents, change status, notes, EIDO import
@@ -47,11 +49,14 @@ _VIEW = {
     Permission.REGIONS_READ,
     Permission.AGENCIES_READ,
     Permission.TOKENS_OWN,
+    Permission.WEATHER_READ,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(set(Permission) - {Permission.DEVICE_INGEST}),
-    Role.SUPERVISOR: frozenset(_VIEW | {Permission.USERS_READ, Permission.AUDIT_READ}),
+    Role.SUPERVISOR: frozenset(
+        _VIEW | {Permission.USERS_READ, Permission.AUDIT_READ, Permission.WEATHER_MANAGE}
+    ),
     Role.OPERATOR: frozenset(_VIEW),
     Role.DISPATCHER: frozenset(_VIEW),
     Role.ANALYST: frozenset(_VIEW | {Permission.AUDIT_READ}),

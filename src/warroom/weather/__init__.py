@@ -1,0 +1,1 @@
+"""Weather and climate: stations and their observations, BMKG feeds, thresholds, statistics."""
