@@ -43,7 +43,6 @@ from warroom.emergency.schemas import (
     UnitStatusUpdate,
 )
 from warroom.emergency.taxonomy import INCIDENT_TYPES, CallType, Capability
-from warroom.geo.network import get_router
 
 router = APIRouter(prefix="/api/emergency", tags=["emergency"])
 
@@ -233,6 +232,8 @@ async def recommendations(
     config = config_of(request)
 
     def work() -> list[Recommendation]:
+        from warroom.geo.network import get_router  # heavy; imported when first needed
+
         road = get_router()
         with db.read() as session:
             return dispatch.recommend(

@@ -16,7 +16,6 @@ from warroom.emergency.breaches import BreachWatch
 from warroom.emergency.config import EmergencyConfig
 from warroom.emergency.handlers import PositionFollower
 from warroom.emergency.simulation import Simulation
-from warroom.geo.network import get_router
 
 log = logging.getLogger("warroom.emergency.demo")
 
@@ -48,6 +47,8 @@ class DemoCalls:
             await asyncio.sleep(1.0)
 
     def _prepare(self, app: FastAPI) -> Simulation:
+        from warroom.geo.network import get_router  # heavy; only the demo simulation needs it
+
         sim = Simulation(
             app.state.db,
             get_router(),

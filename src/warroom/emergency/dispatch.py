@@ -4,6 +4,8 @@ graph for all of them, through the geo domain's router)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +15,9 @@ from warroom.emergency.lifecycle import UnitStatus
 from warroom.emergency.models import Incident, Unit
 from warroom.emergency.schemas import Recommendation
 from warroom.emergency.taxonomy import qualifies
-from warroom.geo.routing import Router
+
+if TYPE_CHECKING:
+    from warroom.geo.routing import Router
 
 
 def recommend(

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import func, select
@@ -30,8 +31,10 @@ from warroom.emergency.models import Unit
 from warroom.emergency.positions import move_unit
 from warroom.emergency.schemas import CallCreate, Location, UnitCreate
 from warroom.emergency.taxonomy import INCIDENT_TYPES, CallType, Capability
-from warroom.geo.routing import Router
 from warroom.geo.synthetic import MAKASSAR_BBOX, makassar_land
+
+if TYPE_CHECKING:
+    from warroom.geo.routing import Router
 
 SIM = audit.Actor("system:simulation", "system")
 TYPE_WEIGHTS = {

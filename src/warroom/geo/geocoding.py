@@ -4,13 +4,15 @@ nearest place, kelurahan and kecamatan), offline, over a ``Gazetteer``."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warroom.geo.address import NormalisedAddress, normalise_address
 from warroom.geo.coords import check_lat_lon
 from warroom.geo.gazetteer import Gazetteer, Match, Nearby, PlaceRecord
 from warroom.geo.region_index import RegionHit, RegionIndex
-from warroom.geo.routing import Router
+
+if TYPE_CHECKING:
+    from warroom.geo.routing import Router
 
 # Less precise answers rank below more precise ones of similar score.
 PRECISION_PENALTY = {"place": 0.0, "street": 0.0, "kelurahan": 6.0, "kecamatan": 12.0}

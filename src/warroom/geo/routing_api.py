@@ -7,7 +7,7 @@ pool so the event loop never waits on them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Query
@@ -19,8 +19,9 @@ from warroom.core.security.guard import require
 from warroom.core.security.permissions import Permission, Principal
 from warroom.geo import lookup_cache
 from warroom.geo.geocoding import geocode, reverse_geocode
-from warroom.geo.network import get_router
-from warroom.geo.routing import Router
+
+if TYPE_CHECKING:
+    from warroom.geo.routing import Router
 
 router = APIRouter(tags=["geo"])  # included by warroom.geo.api under /api/geo
 Viewer = Annotated[Principal, require(Permission.REGIONS_READ)]
@@ -51,6 +52,8 @@ class TravelTimesRequest(BaseModel):
 
 
 def _router(settings: Any) -> Router:
+    from warroom.geo.network import get_router  # the routing stack costs 1.5 s to import
+
     return get_router(osm_file=settings.osm_file, speeds_kmh=settings.road_speeds_kmh)
 
 

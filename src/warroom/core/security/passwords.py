@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()  # argon2id with the library's current RFC 9106 defaults
-# Verified when the user does not exist, so response time does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("warroom-no-such-user")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the user does not exist, so response time does not reveal which usernames
+    exist. Made on first use: hashing at import would add a third of a second to every start."""
+    return _hasher.hash("warroom-no-such-user")
+
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -30,7 +38,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when ``password`` matches. ``stored_hash`` None burns the same time and fails."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
