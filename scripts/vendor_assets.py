@@ -33,6 +33,11 @@ ASSETS: dict[str, list[tuple[str, str]]] = {
     "pmtiles": [
         ("dist/pmtiles.js", "pmtiles.js"),
     ],
+    # hls.js (light build): live camera tiles and playback from HLS, no transcoding.
+    "hls.js": [
+        ("dist/hls.light.min.js", "hls.light.min.js"),
+        ("LICENSE", "LICENSE"),
+    ],
     # uPlot: small, fast time-series charts for the weather station page.
     "uplot": [
         ("dist/uPlot.iife.min.js", "uPlot.iife.min.js"),

@@ -248,12 +248,14 @@ def demo(host: HostOpt = None, port: PortOpt = None) -> None:
 
 def _register_domain_commands() -> None:
     from warroom.bench import register_bench_commands
+    from warroom.cameras.cli import cameras_app
     from warroom.fleet.cli import fleet_app
     from warroom.geo.cli import geo_app
 
     register_bench_commands(bench_app)
     app.add_typer(fleet_app, name="fleet")
     app.add_typer(geo_app, name="geo")
+    app.add_typer(cameras_app, name="cameras")
 
 
 _register_domain_commands()

@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "warroom.geo.places",
     "warroom.emergency.models",
     "warroom.weather.models",
+    "warroom.cameras.models",
 )
 
 

@@ -12,6 +12,8 @@ from typing import Protocol
 from fastapi import APIRouter, FastAPI
 
 from warroom.accounts.api import router as accounts_router
+from warroom.cameras.api import router as cameras_router
+from warroom.cameras.runtime import cameras_services
 from warroom.emergency.api import router as emergency_router
 from warroom.emergency.background import emergency_services
 from warroom.emergency.pages import router as emergency_pages
@@ -34,9 +36,10 @@ DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     emergency_warnings_router,
     emergency_pages,
     weather_router,
+    cameras_router,
 )
 
 
 def background_services(app: FastAPI) -> list[BackgroundService]:
     """The services to run for this app (settings may switch some off)."""
-    return [*emergency_services(app), *weather_services(app)]
+    return [*emergency_services(app), *weather_services(app), *cameras_services(app)]

@@ -38,7 +38,8 @@ def content_security_policy(tile_url: str) -> str:
         tile_origin = f" {parts.scheme}://{parts.netloc}"
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
-        f"img-src 'self' data: blob:{tile_origin}; connect-src 'self' ws: wss:; "
+        f"img-src 'self' data: blob:{tile_origin}; media-src 'self' blob:; "
+        "connect-src 'self' ws: wss:; "
         "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
         "form-action 'self'"
     )

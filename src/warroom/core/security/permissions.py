@@ -32,6 +32,11 @@ class Permission(StrEnum):
     TOKENS_OWN = "tokens:own"  # create and revoke one's own API tokens
     DEVICE_INGEST = "device:ingest"  # only device keys carry this
     OPS_METRICS = "ops:metrics"
+    CAMERAS_VIEW = "cameras:view"  # camera list, map layer, live view, snapshots
+    CAMERAS_CONTROL = "cameras:control"  # PTZ, presets, day/night, marking events
+    CAMERAS_PLAYBACK = "cameras:playback"  # recordings and the timeline
+    CAMERAS_EXPORT = "cameras:export"  # clip export and evidence protection (chain of custody)
+    CAMERAS_MANAGE = "cameras:manage"  # registry, groups, retention, ONVIF setup
     WEATHER_READ = "weather:read"  # stations, observations, alerts, climate
     WEATHER_MANAGE = "weather:manage"  # register stations, thresholds and normals
     CALLS_TAKE = "calls:take"  # 112 call intake (call-takers)
@@ -75,6 +80,23 @@ _EMERGENCY_GRANTS = {
     Role.PARTNER: {Permission.INCIDENTS_READ, Permission.UNITS_UPDATE},
 }
 for _role, _granted in _EMERGENCY_GRANTS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
+
+# Cameras: watching, steering and replaying are the daily work of operators on shift; exports
+# (chain of custody) are for supervisors; partners watch and replay their agency's cameras.
+_CAMERAS_OPERATE = {
+    Permission.CAMERAS_VIEW,
+    Permission.CAMERAS_CONTROL,
+    Permission.CAMERAS_PLAYBACK,
+}
+_CAMERA_GRANTS = {
+    Role.SUPERVISOR: _CAMERAS_OPERATE | {Permission.CAMERAS_EXPORT},
+    Role.OPERATOR: _CAMERAS_OPERATE,
+    Role.DISPATCHER: {Permission.CAMERAS_VIEW},
+    Role.ANALYST: {Permission.CAMERAS_VIEW, Permission.CAMERAS_PLAYBACK},
+    Role.PARTNER: {Permission.CAMERAS_VIEW, Permission.CAMERAS_PLAYBACK},
+}
+for _role, _granted in _CAMERA_GRANTS.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
 
 DEVICE_PERMISSIONS = frozenset({Permission.DEVICE_INGEST})

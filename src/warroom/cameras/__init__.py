@@ -1,0 +1,1 @@
+"""CCTV: camera registry, ONVIF/PTZ, recording, tiered retention, live view and playback."""
