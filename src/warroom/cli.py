@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
 from collections.abc import Callable, Iterator
@@ -208,8 +209,18 @@ DEMO_USERS = (
 )
 
 
+# A living city for the demo: trackers report over loopback through the real protocols.
+DEMO_ENVIRONMENT = {
+    "WARROOM_FLEET_LISTENERS": "osmand:0,gt06:0,teltonika:0,h02:0",
+    "WARROOM_FLEET_BIND_HOST": "127.0.0.1",
+    "WARROOM_FLEET_SIMULATE_VEHICLES": "60",
+}
+
+
 def prepare_demo(config: Settings) -> None:
     """Schema, reference data and demo logins (fresh random passwords each start, printed)."""
+    for key, value in DEMO_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)  # an operator's own setting wins
     from warroom.accounts import service
     from warroom.accounts.schemas import UserCreate
     from warroom.core import migrate

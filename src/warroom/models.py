@@ -9,8 +9,9 @@ MODEL_MODULES = (
     "warroom.core.outbox",
     "warroom.accounts.models",
     "warroom.geo.models",
-    "warroom.geo.places",
     "warroom.emergency.models",
+    "warroom.geo.places",
+    "warroom.fleet.models",
     "warroom.weather.models",
     "warroom.cameras.models",
 )

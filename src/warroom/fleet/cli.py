@@ -19,6 +19,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from warroom.fleet.protocols import PROTOCOLS, Decoded, DecodeError, ProtocolSpec, Session
+from warroom.fleet.simulate_cli import register_simulate
 
 EXIT_BAD_INPUT = 2
 
@@ -103,3 +104,6 @@ def protocols_command() -> None:
     for spec in PROTOCOLS.values():
         transports = "/".join(spec.transports)
         typer.echo(f"{spec.name:<10} {spec.port:>5} {transports:<9} {spec.description}")
+
+
+register_simulate(fleet_app)

@@ -18,6 +18,8 @@ from warroom.emergency.api import router as emergency_router
 from warroom.emergency.background import emergency_services
 from warroom.emergency.pages import router as emergency_pages
 from warroom.emergency.warnings_api import router as emergency_warnings_router
+from warroom.fleet.api import router as fleet_router
+from warroom.fleet.runtime import fleet_services
 from warroom.geo.api import router as geo_router
 from warroom.weather.api import router as weather_router
 from warroom.weather.services import weather_services
@@ -32,14 +34,20 @@ class BackgroundService(Protocol):
 DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
     accounts_router,
     geo_router,
+    fleet_router,
+    weather_router,
+    cameras_router,
     emergency_router,
     emergency_warnings_router,
     emergency_pages,
-    weather_router,
-    cameras_router,
 )
 
 
 def background_services(app: FastAPI) -> list[BackgroundService]:
     """The services to run for this app (settings may switch some off)."""
-    return [*emergency_services(app), *weather_services(app), *cameras_services(app)]
+    return [
+        *fleet_services(app),
+        *weather_services(app),
+        *cameras_services(app),
+        *emergency_services(app),
+    ]

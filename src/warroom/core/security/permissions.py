@@ -39,6 +39,8 @@ class Permission(StrEnum):
     CAMERAS_MANAGE = "cameras:manage"  # registry, groups, retention, ONVIF setup
     WEATHER_READ = "weather:read"  # stations, observations, alerts, climate
     WEATHER_MANAGE = "weather:manage"  # register stations, thresholds and normals
+    FLEET_READ = "fleet:read"  # live vehicles, history, trips and reports (partners: own agency)
+    FLEET_MANAGE = "fleet:manage"  # register vehicles, devices and geofences
     CALLS_TAKE = "calls:take"  # 112 call intake (call-takers)
     INCIDENTS_READ = "incidents:read"  # incidents, units, KPIs (partners: own agency only)
     INCIDENTS_WRITE = "incidents:write"  # open incidents, change status, notes, EIDO import
@@ -55,12 +57,19 @@ _VIEW = {
     Permission.AGENCIES_READ,
     Permission.TOKENS_OWN,
     Permission.WEATHER_READ,
+    Permission.FLEET_READ,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(set(Permission) - {Permission.DEVICE_INGEST}),
     Role.SUPERVISOR: frozenset(
-        _VIEW | {Permission.USERS_READ, Permission.AUDIT_READ, Permission.WEATHER_MANAGE}
+        _VIEW
+        | {
+            Permission.USERS_READ,
+            Permission.AUDIT_READ,
+            Permission.WEATHER_MANAGE,
+            Permission.FLEET_MANAGE,
+        }
     ),
     Role.OPERATOR: frozenset(_VIEW),
     Role.DISPATCHER: frozenset(_VIEW),

@@ -1,0 +1,111 @@
+"""Benchmark: server memory over a soak with many simulated vehicles.
+
+    python benchmarks/fleet_soak.py [--vehicles 2000] [--minutes 10] [--interval 5]
+        [--database sqlite|postgresql+psycopg://...]
+
+Runs the real server (`python -m warroom serve`, OsmAnd/GT06/Teltonika/H02 listeners) and
+`warroom fleet simulate` in another process; samples the server's resident memory every 10 s.
+"Flat" means the last minute's average is within a few percent of the second minute's (the
+first minute is warm-up: caches, pools, the device directory). Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from warroom.bench import free_port
+from warroom.core import migrate
+from warroom.core.db import Database
+
+SECRET = "benchmark-secret-0123456789"  # noqa: S105 - a throwaway benchmark server
+SAMPLE_SECONDS = 10.0
+PROTOCOLS = ("osmand", "gt06", "teltonika", "h02")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def stored(url: str) -> int:
+    from sqlalchemy import func, select
+
+    from warroom.fleet.models import Position
+
+    db = Database(url)
+    with db.read() as session:
+        count = int(session.scalar(select(func.count()).select_from(Position)) or 0)
+    db.dispose()
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", default="sqlite")
+    parser.add_argument("--vehicles", type=int, default=2000)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--interval", type=float, default=5.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'soak.db'}" if args.database == "sqlite" else args.database
+        migrate.upgrade(Database(url))
+        ports = {name: free_port() for name in PROTOCOLS}
+        listeners = ",".join(f"{name}:{port}" for name, port in ports.items())
+        env = {
+            **os.environ, "WARROOM_SECRET_KEY": SECRET, "WARROOM_DATABASE_URL": url,
+            "WARROOM_DATA_DIR": tmp, "WARROOM_PORT": str(free_port()),
+            "WARROOM_LOG_LEVEL": "WARNING", "WARROOM_FLEET_LISTENERS": listeners,
+            "WARROOM_FLEET_BIND_HOST": "127.0.0.1", "WARROOM_FLEET_UDP": "false",
+        }  # fmt: skip
+        server = subprocess.Popen([sys.executable, "-m", "warroom", "serve"], env=env)
+        simulate = (
+            "from warroom.fleet.simulate_cli import simulate; "
+            f"simulate(vehicles={args.vehicles}, host='127.0.0.1', interval={args.interval}, "
+            f"duration={args.minutes * 60 + 30}, register=True, demo=False)"
+        )
+        time.sleep(5)
+        sim = subprocess.Popen([sys.executable, "-c", simulate], env=env)
+        samples: list[tuple[float, float]] = []
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < args.minutes * 60:
+                time.sleep(SAMPLE_SECONDS)
+                samples.append((time.monotonic() - started, rss_mb(server.pid)))
+        finally:
+            sim.terminate()
+            sim.wait(timeout=60)
+            positions = stored(url)
+            server.terminate()
+            server.wait(timeout=30)
+    per_minute = int(60 / SAMPLE_SECONDS)
+    second_minute = statistics.mean(mb for _, mb in samples[per_minute : 2 * per_minute] or samples)
+    last_minute = statistics.mean(mb for _, mb in samples[-per_minute:])
+    print(
+        json.dumps(
+            {
+                "benchmark": "fleet_soak",
+                "database": url.split(":")[0],
+                "vehicles": args.vehicles,
+                "minutes": args.minutes,
+                "positions_stored": positions,
+                "baseline_rss_mb_second_minute": round(second_minute, 1),
+                "rss_mb_last_minute": round(last_minute, 1),
+                "growth_ratio": round(last_minute / second_minute, 3),
+                "rss_mb_samples": [round(mb, 1) for _, mb in samples],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

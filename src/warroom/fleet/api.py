@@ -1,0 +1,233 @@
+"""Fleet JSON API: registry (vehicles, devices, unknown devices, geofences), live vehicles,
+history for replay, and reports (JSON, CSV, XLSX). Partners see their own agency only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from warroom.core.errors import InvalidInputError
+from warroom.core.http import DbDep, actor_for, notify_outbox
+from warroom.core.security.guard import require
+from warroom.core.security.permissions import Permission, Principal, Role
+from warroom.fleet import export, reports, service
+from warroom.fleet.config import FleetConfig
+from warroom.fleet.fences import FenceSet, load_fences
+from warroom.fleet.live_socket import router as live_router
+from warroom.fleet.motion import MotionSettings
+from warroom.fleet.pages import router as pages_router
+from warroom.fleet.schemas import (
+    DeviceCreate,
+    DeviceRead,
+    DeviceUpdate,
+    GeofenceCreate,
+    GeofenceRead,
+    LiveVehicle,
+    PositionRead,
+    UnknownDeviceRead,
+    VehicleCreate,
+    VehicleRead,
+    VehicleUpdate,
+)
+
+api = APIRouter(prefix="/api/fleet", tags=["fleet"])
+Reader = Annotated[Principal, require(Permission.FLEET_READ)]
+Manager = Annotated[Principal, require(Permission.FLEET_MANAGE)]
+MAX_REPLAY_VEHICLES = 20
+
+
+def scope(principal: Principal) -> str | None:
+    """The agency a caller is limited to (partners), or None for city-wide roles."""
+    return principal.agency_code if principal.role is Role.PARTNER else None
+
+
+def fleet_config(request: Request) -> FleetConfig:
+    config: FleetConfig | None = getattr(request.app.state, "fleet_config", None)
+    return config or FleetConfig()
+
+
+@api.get("/vehicles", response_model=list[VehicleRead])
+def list_vehicles(db: DbDep, me: Reader) -> list[VehicleRead]:
+    with db.read() as session:
+        rows = service.list_vehicles(session, agency=scope(me))
+        return [VehicleRead.model_validate(row) for row in rows]
+
+
+@api.post("/vehicles", response_model=VehicleRead, status_code=201)
+def create_vehicle(body: VehicleCreate, request: Request, db: DbDep, me: Manager) -> VehicleRead:
+    with db.write() as session:
+        vehicle = service.create_vehicle(session, data=body, actor=actor_for(request, me))
+        result = VehicleRead.model_validate(vehicle)
+    notify_outbox(request)
+    return result
+
+
+@api.get("/vehicles/{vehicle_id}", response_model=VehicleRead)
+def get_vehicle(vehicle_id: int, db: DbDep, me: Reader) -> VehicleRead:
+    with db.read() as session:
+        vehicle = service.get_vehicle(session, vehicle_id=vehicle_id, agency=scope(me))
+        return VehicleRead.model_validate(vehicle)
+
+
+@api.patch("/vehicles/{vehicle_id}", response_model=VehicleRead)
+def update_vehicle(
+    vehicle_id: int, body: VehicleUpdate, request: Request, db: DbDep, me: Manager
+) -> VehicleRead:
+    with db.write() as session:
+        vehicle = service.update_vehicle(
+            session, vehicle_id=vehicle_id, data=body, actor=actor_for(request, me)
+        )
+        result = VehicleRead.model_validate(vehicle)
+    notify_outbox(request)
+    return result
+
+
+@api.get("/devices", response_model=list[DeviceRead])
+def list_devices(db: DbDep, me: Reader) -> list[DeviceRead]:
+    with db.read() as session:
+        return [
+            DeviceRead.model_validate(d) for d in service.list_devices(session, agency=scope(me))
+        ]
+
+
+@api.post("/devices", response_model=DeviceRead, status_code=201)
+def create_device(body: DeviceCreate, request: Request, db: DbDep, me: Manager) -> DeviceRead:
+    with db.write() as session:
+        device = service.create_device(session, data=body, actor=actor_for(request, me))
+        result = DeviceRead.model_validate(device)
+    notify_outbox(request)
+    return result
+
+
+@api.patch("/devices/{device_id}", response_model=DeviceRead)
+def update_device(
+    device_id: int, body: DeviceUpdate, request: Request, db: DbDep, me: Manager
+) -> DeviceRead:
+    with db.write() as session:
+        device = service.update_device(
+            session, device_id=device_id, data=body, actor=actor_for(request, me)
+        )
+        result = DeviceRead.model_validate(device)
+    notify_outbox(request)
+    return result
+
+
+@api.get("/unknown-devices", response_model=list[UnknownDeviceRead])
+def list_unknown_devices(db: DbDep, _: Manager) -> list[UnknownDeviceRead]:
+    with db.read() as session:
+        return [UnknownDeviceRead.model_validate(u) for u in service.list_unknown_devices(session)]
+
+
+@api.delete("/unknown-devices/{unique_id}", status_code=204)
+def dismiss_unknown_device(unique_id: str, request: Request, db: DbDep, me: Manager) -> None:
+    with db.write() as session:
+        service.dismiss_unknown_device(session, unique_id=unique_id, actor=actor_for(request, me))
+
+
+@api.get("/geofences", response_model=list[GeofenceRead])
+def list_geofences(db: DbDep, me: Reader) -> list[GeofenceRead]:
+    with db.read() as session:
+        rows = service.list_geofences(session, agency=scope(me))
+        return [GeofenceRead.model_validate(row) for row in rows]
+
+
+@api.post("/geofences", response_model=GeofenceRead, status_code=201)
+def create_geofence(body: GeofenceCreate, request: Request, db: DbDep, me: Manager) -> GeofenceRead:
+    with db.write() as session:
+        geofence = service.create_geofence(session, data=body, actor=actor_for(request, me))
+        result = GeofenceRead.model_validate(geofence)
+    notify_outbox(request)
+    return result
+
+
+@api.delete("/geofences/{geofence_id}", status_code=204)
+def delete_geofence(geofence_id: int, request: Request, db: DbDep, me: Manager) -> None:
+    with db.write() as session:
+        service.delete_geofence(session, geofence_id=geofence_id, actor=actor_for(request, me))
+    notify_outbox(request)
+
+
+@api.get("/live", response_model=list[LiveVehicle])
+def live(db: DbDep, me: Reader) -> list[LiveVehicle]:
+    """Every vehicle's latest state (saved every few seconds; the feed has the newest)."""
+    with db.read() as session:
+        return service.live_vehicles(session, agency=scope(me))
+
+
+@api.get("/replay")
+def replay(
+    db: DbDep,
+    me: Reader,
+    vehicle_id: Annotated[list[int], Query(max_length=MAX_REPLAY_VEHICLES)],
+    start: datetime,
+    end: datetime,
+) -> dict[str, list[PositionRead]]:
+    """Tracks of one or several vehicles over a period, keyed by vehicle id."""
+    _aware(start, end)
+    with db.read() as session:
+        return {
+            str(vid): service.vehicle_history(
+                session, vehicle_id=vid, start=start, end=end, agency=scope(me)
+            )
+            for vid in dict.fromkeys(vehicle_id)
+        }
+
+
+def _aware(*moments: datetime) -> None:
+    if any(moment.tzinfo is None for moment in moments):
+        raise InvalidInputError("times need a zone, e.g. 2026-11-27T08:00:00+08:00")
+
+
+@api.get("/reports/{kind}", response_model=None)
+def report(
+    kind: reports.ReportKind,
+    request: Request,
+    db: DbDep,
+    me: Reader,
+    start: datetime,
+    end: datetime,
+    vehicle_id: Annotated[list[int] | None, Query(max_length=200)] = None,
+    group: Annotated[str | None, Query(max_length=30)] = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> Any:
+    """Route, trips, stops, summary or geofence visits per vehicle or agency (`group`)."""
+    _aware(start, end)
+    period = reports.Period(start, end)
+    config = fleet_config(request)
+    settings = MotionSettings(
+        config.moving_speed_kmh,
+        config.trip_min_distance_m,
+        config.trip_min_stop_seconds,
+        config.trip_stop_gap_seconds,
+    )
+    fences = load_fences(db) if kind == "geofences" else FenceSet()
+    with db.read() as session:
+        vehicles = reports.select_vehicles(
+            session, vehicle_ids=vehicle_id or [], agency=scope(me), group=group
+        )
+        rows = reports.build_report(
+            session, kind=kind, vehicles=vehicles, period=period, settings=settings, fences=fences
+        )
+    if format == "json":
+        return rows
+    name = f"fleet-{kind}-{start:%Y%m%d}"
+    if format == "csv":
+        return _download(export.to_csv(rows), "text/csv; charset=utf-8", f"{name}.csv")
+    return _download(
+        export.to_xlsx(rows, kind),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"{name}.xlsx",
+    )
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(content, media_type=media_type, headers=headers)
+
+
+router = APIRouter()
+router.include_router(api)
+router.include_router(pages_router)
+router.include_router(live_router)

@@ -1,0 +1,54 @@
+"""What every listener does with decoded messages: attribute the records to a registered
+device, store them, and say which reply bytes may now be sent and whether to hang up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import Counter
+
+from warroom.fleet.pipeline import Pipeline
+from warroom.fleet.protocols import Decoded, Record, Session
+
+BAD_FRAMES = Counter("warroom_fleet_bad_frames_total", "Frames that failed to decode", ["protocol"])
+UNATTRIBUTED = Counter(
+    "warroom_fleet_unattributed_total", "Records dropped: no device id (no login yet)", ["protocol"]
+)
+
+
+@dataclass(frozen=True)
+class Answer:
+    reply: bytes
+    close: bool = False
+
+
+REFUSED = Answer(b"", close=True)
+
+
+def _by_device(records: list[Record], session: Session) -> dict[str | None, list[Record]]:
+    groups: dict[str | None, list[Record]] = {}
+    for record in records:
+        device = getattr(record, "device_id", None) or session.device_id
+        groups.setdefault(device, []).append(record)
+    return groups
+
+
+async def handle(
+    pipeline: Pipeline, protocol: str, messages: list[Decoded], session: Session, remote: str
+) -> Answer:
+    """Store the records of `messages`; the concatenated replies once they are durable.
+
+    An unknown device gets no reply and the connection is closed (it is listed for an admin).
+    Records that cannot be attributed (a fix before any login) get no reply either, so the
+    device resends them after logging in.
+    """
+    records = [record for message in messages for record in message.records]
+    for device, group in _by_device(records, session).items():
+        if device is None:
+            UNATTRIBUTED.labels(protocol).inc(len(group))
+            return Answer(b"")
+        info = await pipeline.identify(device, protocol, remote)
+        if info is None:
+            return REFUSED
+        await pipeline.store(info, tuple(group))
+    return Answer(b"".join(message.reply for message in messages if message.reply))

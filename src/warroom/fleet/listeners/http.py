@@ -1,0 +1,124 @@
+"""HTTP listener for OsmAnd / Traccar Client (and OwnTracks HTTP mode).
+
+A small HTTP/1.1 server on h11 rather than the web app: trackers post to their own port, and
+this path should not pay for middleware, sessions and routing. The device gets 200 once its
+fix is committed, 400 for a message that does not decode, 403 when it is not registered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import h11
+
+from warroom.fleet.ingest import BAD_FRAMES, handle
+from warroom.fleet.pipeline import Pipeline
+from warroom.fleet.protocols import DecodeError, ProtocolSpec, Session
+
+log = logging.getLogger("warroom.fleet.http")
+MAX_BODY = 256 * 1024
+READ_SIZE = 65536
+
+
+class HttpListener:
+    def __init__(
+        self, spec: ProtocolSpec, pipeline: Pipeline, *, host: str, port: int, idle_timeout: float
+    ) -> None:
+        self.spec, self.pipeline = spec, pipeline
+        self.host, self.port, self.idle_timeout = host, port, idle_timeout
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        peer = writer.get_extra_info("peername")
+        remote = f"{peer[0]}:{peer[1]}" if peer else "unknown"
+        try:
+            await self._serve(reader, writer, remote)
+        except (TimeoutError, ConnectionError, h11.ProtocolError):
+            pass
+        except Exception:
+            log.exception("tracker HTTP connection failed")
+        finally:
+            self._connections.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, remote: str
+    ) -> None:
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=16 * 1024)
+        while True:
+            request = await self._next_request(conn, reader)
+            if request is None:
+                return
+            target, body = request
+            status, text = await self._answer(target, body, remote)
+            payload = text.encode()
+            headers = [("content-type", "text/plain"), ("content-length", str(len(payload)))]
+            writer.write(conn.send(h11.Response(status_code=status, headers=headers)) or b"")
+            writer.write(conn.send(h11.Data(data=payload)) or b"")
+            writer.write(conn.send(h11.EndOfMessage()) or b"")
+            await writer.drain()
+            if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                return
+            conn.start_next_cycle()
+
+    async def _next_request(
+        self, conn: h11.Connection, reader: asyncio.StreamReader
+    ) -> tuple[bytes, bytes] | None:
+        target, body = b"", bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                data = await asyncio.wait_for(reader.read(READ_SIZE), self.idle_timeout)
+                conn.receive_data(data)
+            elif isinstance(event, h11.Request):
+                target = event.target
+            elif isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > MAX_BODY:
+                    return None
+            elif isinstance(event, h11.EndOfMessage):
+                return target, bytes(body)
+            else:  # ConnectionClosed or PAUSED
+                return None
+
+    async def _answer(self, target: bytes, body: bytes, remote: str) -> tuple[int, str]:
+        message = body if body.lstrip().startswith(b"{") else _join(target, body)
+        session = Session()
+        try:
+            decoded = self.spec.decode(message, session)
+        except DecodeError as exc:
+            BAD_FRAMES.labels(self.spec.name).inc()
+            return 400, str(exc)
+        answer = await handle(self.pipeline, self.spec.name, [decoded], session, remote)
+        if answer.close:
+            return 403, "device not registered"
+        return 200, ""
+
+
+def _join(target: bytes, body: bytes) -> bytes:
+    """Query parameters may come in the URL, in a form body, or both."""
+    if not body.strip():
+        return target
+    separator = b"&" if b"?" in target else b"?"
+    return target + separator + body.strip()

@@ -1,0 +1,139 @@
+"""Request and response bodies of the fleet API. Unknown fields are refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from warroom.fleet.protocols import PROTOCOLS
+
+VehicleKind = Literal[
+    "ambulance", "fire_truck", "garbage_truck", "bus", "patrol_car", "official_car", "other"
+]
+PLATE_PATTERN = r"^[A-Z0-9][A-Z0-9 -]{1,19}$"
+UNIQUE_ID_PATTERN = r"^[A-Za-z0-9._:/-]{1,64}$"  # OwnTracks ids are topics: owntracks/user/phone
+PROTOCOL_PATTERN = "^(" + "|".join(sorted(PROTOCOLS)) + ")$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class VehicleCreate(Strict):
+    plate: str = Field(pattern=PLATE_PATTERN, description="Number plate, upper case: DD 1234 XY.")
+    name: str = Field(default="", max_length=120)
+    kind: VehicleKind
+    agency_code: str | None = Field(default=None, max_length=30)
+    capabilities: list[str] = Field(default_factory=list, max_length=20)
+    driver: str = Field(default="", max_length=120)
+    speed_limit_kmh: float | None = Field(default=None, gt=0, le=300)
+
+
+class VehicleUpdate(Strict):
+    name: str | None = Field(default=None, max_length=120)
+    kind: VehicleKind | None = None
+    agency_code: str | None = Field(default=None, max_length=30)
+    capabilities: list[str] | None = Field(default=None, max_length=20)
+    driver: str | None = Field(default=None, max_length=120)
+    speed_limit_kmh: float | None = Field(default=None, gt=0, le=300)
+    active: bool | None = None
+
+
+class VehicleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    plate: str
+    name: str
+    kind: str
+    agency_code: str | None
+    capabilities: list[str]
+    driver: str
+    speed_limit_kmh: float | None
+    active: bool
+
+
+class DeviceCreate(Strict):
+    unique_id: str = Field(pattern=UNIQUE_ID_PATTERN, description="IMEI or app id.")
+    protocol: str = Field(pattern=PROTOCOL_PATTERN)
+    vehicle_id: int | None = None
+
+
+class DeviceUpdate(Strict):
+    protocol: str | None = Field(default=None, pattern=PROTOCOL_PATTERN)
+    vehicle_id: int | None = None
+    active: bool | None = None
+
+
+class DeviceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    unique_id: str
+    protocol: str
+    vehicle_id: int | None
+    active: bool
+
+
+class UnknownDeviceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    unique_id: str
+    protocol: str
+    remote: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    attempts: int
+
+
+class GeofenceCreate(Strict):
+    name: str = Field(min_length=1, max_length=120)
+    geometry: dict[str, Any] = Field(
+        description="GeoJSON Polygon, Point (with radius_m) or LineString (with half_width_m)."
+    )
+    radius_m: float | None = Field(default=None, gt=0, le=100_000)
+    half_width_m: float | None = Field(default=None, gt=0, le=10_000)
+    agency_code: str | None = Field(default=None, max_length=30)
+
+
+class GeofenceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    geometry: dict[str, Any]
+    radius_m: float | None
+    half_width_m: float | None
+    agency_code: str | None
+    active: bool
+
+
+class LiveVehicle(BaseModel):
+    """One row of the live map / vehicle list."""
+
+    vehicle_id: int | None
+    device_id: int
+    unique_id: str
+    plate: str | None
+    name: str | None
+    kind: str | None
+    agency_code: str | None
+    online: bool
+    moving: bool
+    last_seen_at: datetime | None
+    fix_time: datetime | None
+    lat: float | None
+    lon: float | None
+    speed_kmh: float | None
+    course: float | None
+
+
+class PositionRead(BaseModel):
+    time: datetime
+    lat: float
+    lon: float
+    speed_kmh: float | None
+    course: float | None
+    valid: bool

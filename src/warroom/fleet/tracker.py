@@ -1,0 +1,292 @@
+"""Live state of every device and the events its fixes cause.
+
+Runs in the writer thread only (one thread owns all state, no locks): the group-commit writer
+hands it each batch before the commit, stores the rows and the events it returns in that same
+transaction, and publishes the live positions after the commit. A fix older than the latest
+one is stored but changes nothing live: buffered data never moves a vehicle backwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from warroom.core.bus.events import Event
+from warroom.fleet import events
+from warroom.fleet.config import FleetConfig
+from warroom.fleet.directory import DeviceInfo
+from warroom.fleet.fences import FenceSet
+from warroom.fleet.filters import PositionFilter, RecentTimes
+from warroom.fleet.motion import Fix, MotionSettings, TripDetector
+from warroom.fleet.protocols import AlarmRecord, PositionRecord, Record
+from warroom.fleet.store import PositionRow
+
+JUMPS_BEFORE_ACCEPT = 3  # after this many "impossible" jumps in a row the device really moved
+
+
+@dataclass
+class DeviceLive:
+    info: DeviceInfo
+    detector: TripDetector
+    latest: PositionRecord | None = None
+    last_seen: datetime | None = None
+    online: bool = False
+    recent: RecentTimes = field(default_factory=RecentTimes)
+    fences: frozenset[int] = frozenset()
+    overspeed: bool = False
+    ignition: bool | None = None
+    jumps: int = 0
+
+
+@dataclass
+class Outcome:
+    """What one batch produced: rows to insert, events to store, devices whose live state
+    changed (turned into `live` payloads once the batch is committed)."""
+
+    def seal(self) -> None:
+        """After the commit: the map payloads of the changed devices (built once per device
+        and batch, not per fix)."""
+        self.live = {device: live_payload(state) for device, state in self.changed.items()}
+
+    rows: list[PositionRow] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    changed: dict[int, DeviceLive] = field(default_factory=dict)
+    live: dict[int, dict[str, Any]] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+class Tracker:
+    def __init__(self, config: FleetConfig) -> None:
+        self._config = config
+        self._filter = PositionFilter(config)
+        self._motion = MotionSettings(
+            config.moving_speed_kmh,
+            config.trip_min_distance_m,
+            config.trip_min_stop_seconds,
+            config.trip_stop_gap_seconds,
+        )
+        self._offline_after = timedelta(seconds=config.offline_after_seconds)
+        self.fences = FenceSet()
+        self.devices: dict[int, DeviceLive] = {}
+        self.dirty: set[int] = set()
+
+    def state(self, info: DeviceInfo) -> DeviceLive:
+        live = self.devices.get(info.id)
+        if live is None:
+            live = self.devices[info.id] = DeviceLive(info, TripDetector(self._motion))
+        live.info = info  # the registry may have changed (vehicle, limit, agency)
+        return live
+
+    def accept(
+        self, info: DeviceInfo, records: Iterable[Record], received_at: datetime, out: Outcome
+    ) -> None:
+        live = self.state(info)
+        live.last_seen = received_at
+        self.dirty.add(info.id)
+        if not live.online:
+            live.online = True
+            out.events.append(events.DeviceCameOnline(**_about(info)))
+        for record in records:
+            if isinstance(record, AlarmRecord):
+                fix = record.position
+                out.events.append(
+                    events.AlarmRaised(
+                        **_about(info),
+                        alarm=record.alarm,
+                        lat=fix.lat if fix else None,
+                        lon=fix.lon if fix else None,
+                    )
+                )
+                if fix is not None:
+                    self._position(live, fix, received_at, out)
+            elif isinstance(record, PositionRecord):
+                self._position(live, record, received_at, out)
+
+    def _position(
+        self, live: DeviceLive, fix: PositionRecord, received_at: datetime, out: Outcome
+    ) -> None:
+        reason = self._filter.reject_reason(
+            fix, latest=live.latest, recent=live.recent, now=received_at
+        )
+        if reason == "jump":
+            live.jumps += 1
+            if live.jumps >= JUMPS_BEFORE_ACCEPT:
+                reason = None
+        if reason is not None:
+            out.dropped[reason] = out.dropped.get(reason, 0) + 1
+            return
+        live.jumps = 0
+        live.recent.add(fix.time)
+        out.rows.append(_row(live.info, fix, received_at))
+        if live.latest is None or fix.time > live.latest.time:
+            self._advance(live, fix, out)
+
+    def _advance(self, live: DeviceLive, fix: PositionRecord, out: Outcome) -> None:
+        first = live.latest is None
+        live.latest = fix
+        info = live.info
+        started, ended = live.detector.feed(Fix(fix.time, fix.lat, fix.lon, fix.speed_kmh))
+        if started is not None:
+            out.events.append(events.TripStarted(**_about(info), lat=started.lat, lon=started.lon))
+        if ended is not None:
+            out.events.append(
+                events.TripEnded(
+                    **_about(info),
+                    lat=ended.end.lat,
+                    lon=ended.end.lon,
+                    distance_m=round(ended.distance_m, 1),
+                    duration_s=ended.duration_s,
+                )
+            )
+        self._check_speed(live, fix, out)
+        self._check_ignition(live, fix, out)
+        self._check_fences(live, fix, out, first=first)
+        out.changed[info.id] = live
+
+    def _check_speed(self, live: DeviceLive, fix: PositionRecord, out: Outcome) -> None:
+        limit = live.info.speed_limit_kmh or self._config.overspeed_kmh
+        over = fix.speed_kmh is not None and fix.speed_kmh > limit
+        if over and not live.overspeed:
+            out.events.append(
+                events.OverspeedDetected(
+                    **_about(live.info),
+                    speed_kmh=round(fix.speed_kmh or 0.0, 1),
+                    limit_kmh=limit,
+                    lat=fix.lat,
+                    lon=fix.lon,
+                )
+            )
+        live.overspeed = over
+
+    @staticmethod
+    def _check_ignition(live: DeviceLive, fix: PositionRecord, out: Outcome) -> None:
+        ignition = fix.attributes.get("ignition")
+        if not isinstance(ignition, bool):
+            return
+        if live.ignition is not None and ignition != live.ignition:
+            out.events.append(events.IgnitionChanged(**_about(live.info), on=ignition))
+        live.ignition = ignition
+
+    def _check_fences(
+        self, live: DeviceLive, fix: PositionRecord, out: Outcome, *, first: bool
+    ) -> None:
+        inside = self.fences.at(fix.lat, fix.lon)
+        if inside == live.fences:
+            return
+        names = self.fences.names
+        if not first:
+            for fence in sorted(inside - live.fences):
+                out.events.append(
+                    events.GeofenceEntered(
+                        **_about(live.info), geofence_id=fence, geofence=names.get(fence, "")
+                    )
+                )
+            for fence in sorted(live.fences - inside):
+                out.events.append(
+                    events.GeofenceExited(
+                        **_about(live.info), geofence_id=fence, geofence=names.get(fence, "")
+                    )
+                )
+        live.fences = inside
+
+    def forget(self, rows: list[PositionRow]) -> None:
+        """A commit failed: these fixes were not stored, so a resend must not be a duplicate."""
+        for row in rows:
+            live = self.devices.get(row[0])
+            if live is not None:
+                live.recent.forget(row[2])
+
+    def offline_scan(self, now: datetime, out: Outcome) -> None:
+        silent_before = now - self._offline_after
+        for live in self.devices.values():
+            if live.online and live.last_seen is not None and live.last_seen < silent_before:
+                live.online = False
+                self.dirty.add(live.info.id)
+                silent = (now - live.last_seen).total_seconds()
+                out.events.append(
+                    events.DeviceWentOffline(**_about(live.info), silent_seconds=round(silent))
+                )
+                out.changed[live.info.id] = live
+
+    def take_dirty_states(self) -> list[dict[str, Any]]:
+        rows = [state_row(self.devices[device_id]) for device_id in self.dirty]
+        self.dirty = set()
+        return rows
+
+    def restore(self, info: DeviceInfo, row: dict[str, Any]) -> None:
+        """Reload a device's last saved state after a restart."""
+        live = self.state(info)
+        live.last_seen, live.online = row["last_seen_at"], bool(row["online"])
+        detail = row["detail"] or {}
+        live.fences = frozenset(detail.get("fences", ()))
+        live.ignition, live.overspeed = detail.get("ignition"), bool(detail.get("overspeed"))
+        if row["fix_time"] is not None:
+            live.latest = PositionRecord(
+                info.unique_id,
+                row["fix_time"],
+                True,
+                row["lat"],
+                row["lon"],
+                row["speed_kmh"],
+                row["course"],
+            )
+            live.detector.feed(Fix(row["fix_time"], row["lat"], row["lon"], 0.0))
+
+
+def _about(info: DeviceInfo) -> dict[str, Any]:
+    return {
+        "device_id": info.id,
+        "unique_id": info.unique_id,
+        "vehicle_id": info.vehicle_id,
+        "plate": info.plate,
+        "agency_code": info.agency_code,
+    }
+
+
+def _row(info: DeviceInfo, fix: PositionRecord, received_at: datetime) -> PositionRow:
+    """In `store.COLUMN_LIST` order."""
+    return (
+        info.id, info.vehicle_id, fix.time, received_at, fix.valid, fix.lat, fix.lon,
+        fix.speed_kmh, fix.course, fix.altitude, fix.satellites, dict(fix.attributes),
+    )  # fmt: skip
+
+
+def live_payload(live: DeviceLive) -> dict[str, Any]:
+    """What the map gets for one vehicle (compact: thousands per batch)."""
+    fix, info = live.latest, live.info
+    return {
+        "device_id": info.id,
+        "vehicle_id": info.vehicle_id,
+        "plate": info.plate,
+        "kind": info.kind,
+        "agency_code": info.agency_code,
+        "online": live.online,
+        "moving": live.detector.moving,
+        "time": fix.time.isoformat() if fix else None,
+        "lat": fix.lat if fix else None,
+        "lon": fix.lon if fix else None,
+        "speed_kmh": fix.speed_kmh if fix else None,
+        "course": fix.course if fix else None,
+    }
+
+
+def state_row(live: DeviceLive) -> dict[str, Any]:
+    fix = live.latest
+    return {
+        "device_id": live.info.id,
+        "last_seen_at": live.last_seen,
+        "online": live.online,
+        "fix_time": fix.time if fix else None,
+        "lat": fix.lat if fix else None,
+        "lon": fix.lon if fix else None,
+        "speed_kmh": fix.speed_kmh if fix else None,
+        "course": fix.course if fix else None,
+        "moving": live.detector.moving,
+        "detail": {
+            "fences": sorted(live.fences),
+            "ignition": live.ignition,
+            "overspeed": live.overspeed,
+        },
+    }
