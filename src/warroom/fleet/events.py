@@ -71,6 +71,7 @@ class UnknownDeviceSeen(Event):
 
 class DeviceCameOnline(VehicleEvent):
     topic = "fleet.device_came_online"
+    feed = False  # routine for a fleet of hundreds: the fleet panel shows it, not the event list
 
 
 class DeviceWentOffline(VehicleEvent):
@@ -82,6 +83,7 @@ class TripStarted(VehicleEvent):
     """The vehicle started moving (left its stop by the minimum trip distance)."""
 
     topic = "fleet.trip_started"
+    feed = False  # routine for a fleet of hundreds: the fleet panel shows it, not the event list
     lat: float
     lon: float
 
@@ -90,6 +92,7 @@ class TripEnded(VehicleEvent):
     """The vehicle stopped (stood still for the minimum stop time, or went silent)."""
 
     topic = "fleet.trip_ended"
+    feed = False  # routine for a fleet of hundreds: the fleet panel shows it, not the event list
     lat: float
     lon: float
     distance_m: float
@@ -118,6 +121,7 @@ class GeofenceExited(VehicleEvent):
 
 class IgnitionChanged(VehicleEvent):
     topic = "fleet.ignition_changed"
+    feed = False  # routine for a fleet of hundreds: the fleet panel shows it, not the event list
     on: bool
 
 
