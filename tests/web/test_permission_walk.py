@@ -117,4 +117,12 @@ def test_public_routes_are_few_and_named(client: TestClient) -> None:
         for path, route in _routes(client.app)  # type: ignore[arg-type]
         if isinstance(_guards(route)[0], PublicAccess)
     )
-    assert public == ["/api/auth/token", "/healthz", "/login", "/login", "/readyz"]
+    assert public == [
+        "/api/auth/token",
+        "/api/emergency/warnings.atom",
+        "/api/emergency/warnings/{warning_id}.cap",
+        "/healthz",
+        "/login",
+        "/login",
+        "/readyz",
+    ]

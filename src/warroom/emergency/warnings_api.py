@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from warroom.core.http import DbDep, actor_for, notify_outbox
-from warroom.core.security.guard import require
+from warroom.core.security.guard import public, require
 from warroom.core.security.permissions import Permission, Principal
 from warroom.emergency import cap
 from warroom.emergency.schemas import WarningCreate, WarningRead
@@ -32,16 +32,21 @@ def list_warnings(db: DbDep, _: Viewer, limit: int = Query(50, ge=1, le=500)) ->
         return [WarningRead.model_validate(w) for w in cap.list_warnings(session, limit=limit)]
 
 
-@router.get("/warnings.atom")
-def warnings_feed(request: Request, db: DbDep, _: Viewer) -> Response:
+# Every warning is published with CAP scope "Public": broadcasters, apps and citizens read the
+# feed and the CAP documents without an account, as public alerting requires.
+PUBLIC_WARNINGS = public("public warnings (CAP scope Public) for broadcasters and citizens")
+
+
+@router.get("/warnings.atom", dependencies=[PUBLIC_WARNINGS])
+def warnings_feed(request: Request, db: DbDep) -> Response:
     with db.read() as session:
         warnings = cap.list_warnings(session, limit=50)
         body = cap.atom_feed(warnings, base_url=str(request.base_url).rstrip("/"))
     return Response(body, media_type="application/atom+xml")
 
 
-@router.get("/warnings/{warning_id}.cap")
-def warning_cap(warning_id: int, db: DbDep, _: Viewer) -> Response:
+@router.get("/warnings/{warning_id}.cap", dependencies=[PUBLIC_WARNINGS])
+def warning_cap(warning_id: int, db: DbDep) -> Response:
     with db.read() as session:
         xml = cap.get_warning(session, warning_id=warning_id).xml
     return Response(xml.encode(), media_type="application/cap+xml")
