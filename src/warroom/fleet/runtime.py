@@ -24,8 +24,6 @@ from warroom.fleet.live_socket import LiveHub
 from warroom.fleet.pipeline import Pipeline
 from warroom.fleet.protocols import PROTOCOLS
 from warroom.fleet.retention import purge_loop
-from warroom.fleet.simulator import PROTOCOL_MIX, Simulator, ensure_registered, make_vehicles
-from warroom.geo.network import get_router
 
 log = logging.getLogger("warroom.fleet")
 RELOAD_DEBOUNCE_SECONDS = 0.2
@@ -96,6 +94,16 @@ class FleetService:
 
     async def _start_simulator(self, app: FastAPI) -> None:
         """The demo's living city: simulated vehicles reporting to our own listeners."""
+        # Imported here: the road network stack costs over a second at start-up and only the
+        # demo's simulator needs it in this process.
+        from warroom.fleet.simulator import (
+            PROTOCOL_MIX,
+            Simulator,
+            ensure_registered,
+            make_vehicles,
+        )
+        from warroom.geo.network import get_router
+
         endpoints = {
             key.split("/")[0]: ("127.0.0.1", self.port(key))
             for key in self.listeners
