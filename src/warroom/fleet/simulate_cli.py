@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,9 +15,10 @@ from warroom.core.config import ConfigError, load_settings
 from warroom.core.db import Database
 from warroom.fleet.config import FleetConfig
 from warroom.fleet.protocols import PROTOCOLS
-from warroom.fleet.simulator import PROTOCOL_MIX, Simulator, ensure_registered, make_vehicles
-from warroom.geo.network import get_router
 from warroom.models import import_all_models
+
+if TYPE_CHECKING:
+    from warroom.fleet.simulator import Simulator
 
 
 def simulate(
@@ -34,6 +35,11 @@ def simulate(
 ) -> None:
     """Drive simulated vehicles on the road network, reporting over OsmAnd, GT06, Teltonika
     and H02 to the listeners (ports from WARROOM_FLEET_LISTENERS, else the defaults)."""
+    # Imported here, not at the top: every `warroom` command (serve included) loads this
+    # module, and the road network stack costs about 1.5 s to import.
+    from warroom.fleet.simulator import PROTOCOL_MIX, Simulator, ensure_registered, make_vehicles
+    from warroom.geo.network import get_router
+
     try:
         settings = load_settings(demo=demo) if demo else load_settings()
         ports = FleetConfig().listener_ports()
