@@ -209,3 +209,22 @@ def test_admin_password_reset_unlocks_and_replaces(
     old = client.post("/api/auth/token", json={"username": account.username, "password": PASSWORD})
     fresh = client.post("/api/auth/token", json={"username": account.username, "password": new})
     assert old.status_code == 401 and fresh.status_code == 200
+
+
+def test_partner_agency_filter_never_widens() -> None:
+    from warroom.core.security.permissions import Principal, permissions_for
+
+    def principal(role: Role, agency: str | None) -> Principal:
+        return Principal(
+            kind="user",
+            id=1,
+            name="x",
+            role=role,
+            agency_code=agency,
+            permissions=permissions_for(role),
+            via="token",
+        )
+
+    assert principal(Role.PARTNER, "fire").agency_filter() == "fire"
+    assert principal(Role.PARTNER, None).agency_filter() == ""  # matches nothing
+    assert principal(Role.SUPERVISOR, "fire").agency_filter() is None

@@ -28,7 +28,7 @@ from warroom.cameras.schemas import (
 from warroom.core.clock import utcnow
 from warroom.core.http import DbDep, actor_for, notify_outbox
 from warroom.core.security.guard import require
-from warroom.core.security.permissions import Permission, Principal, Role
+from warroom.core.security.permissions import Permission, Principal
 
 router = APIRouter(tags=["cameras"])
 Viewer = Annotated[Principal, require(Permission.CAMERAS_VIEW)]
@@ -37,7 +37,7 @@ Manager = Annotated[Principal, require(Permission.CAMERAS_MANAGE)]
 
 def scope(me: Principal) -> str | None:
     """Partners see only their agency's cameras."""
-    return (me.agency_code or "-") if me.role is Role.PARTNER else None
+    return me.agency_filter()
 
 
 def box_for(request: Request) -> CredentialBox:

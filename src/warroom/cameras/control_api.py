@@ -19,7 +19,7 @@ from warroom.core.db import Database
 from warroom.core.errors import InvalidInputError
 from warroom.core.http import DbDep, actor_for
 from warroom.core.security.guard import require
-from warroom.core.security.permissions import Permission, Principal, Role
+from warroom.core.security.permissions import Permission, Principal
 
 router = APIRouter(tags=["cameras"])
 Controller = Annotated[Principal, require(Permission.CAMERAS_CONTROL)]
@@ -30,7 +30,7 @@ async def _endpoint(
     request: Request, db: Database, camera_id: int, me: Principal
 ) -> tuple[str, str, str]:
     box = CredentialBox(request.app.state.settings.secret_key.get_secret_value())
-    agency = (me.agency_code or "-") if me.role is Role.PARTNER else None
+    agency = me.agency_filter()
 
     def read() -> tuple[str, str, str]:
         with db.read() as session:

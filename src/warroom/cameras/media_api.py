@@ -20,7 +20,7 @@ from warroom.core.clock import utcnow
 from warroom.core.errors import InvalidInputError, NotFoundError
 from warroom.core.http import DbDep, actor_for, notify_outbox
 from warroom.core.security.guard import require
-from warroom.core.security.permissions import Permission, Principal, Role
+from warroom.core.security.permissions import Permission, Principal
 
 router = APIRouter(tags=["cameras"])
 Viewer = Annotated[Principal, require(Permission.CAMERAS_VIEW)]
@@ -33,7 +33,7 @@ MAX_RANGE = timedelta(days=2)
 
 
 def _scope(me: Principal) -> str | None:
-    return (me.agency_code or "-") if me.role is Role.PARTNER else None
+    return me.agency_filter()
 
 
 def _range(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:

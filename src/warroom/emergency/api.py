@@ -16,7 +16,7 @@ from warroom.core.clock import utcnow
 from warroom.core.errors import InvalidInputError
 from warroom.core.http import DbDep, actor_for, notify_outbox
 from warroom.core.security.guard import require
-from warroom.core.security.permissions import Permission, Principal, Role
+from warroom.core.security.permissions import Permission, Principal
 from warroom.emergency import breaches, dispatch, eido, kpi, service, units
 from warroom.emergency.aml import parse_aml
 from warroom.emergency.config import EmergencyConfig
@@ -64,8 +64,8 @@ def config_of(request: Request) -> EmergencyConfig:
 
 
 def _scope(me: Principal) -> str | None:
-    """Partners see only their agency's work ("" matches nothing if they have none)."""
-    return (me.agency_code or "") if me.role is Role.PARTNER else None
+    """Partners see only their agency's work."""
+    return me.agency_filter()
 
 
 @router.get("/types")
@@ -356,8 +356,8 @@ def kpi_report(
         raise InvalidInputError("since/until need a timezone offset")
     if start >= end:
         raise InvalidInputError("since must be before until")
-    if me.role is Role.PARTNER:
-        agency = me.agency_code or ""
+    if (own := me.agency_filter()) is not None:
+        agency = own  # partners only ever get their own agency
     with db.read() as session:
         return kpi.report(
             session,

@@ -11,7 +11,7 @@ from warroom.core.clock import utcnow
 from warroom.core.errors import InvalidInputError
 from warroom.core.http import DbDep, actor_for, notify_outbox
 from warroom.core.security.guard import require
-from warroom.core.security.permissions import Permission, Principal, Role
+from warroom.core.security.permissions import Permission, Principal
 from warroom.weather import climate, feeds, service
 from warroom.weather.ingest import Ingestor
 from warroom.weather.pages import router as pages_router
@@ -40,7 +40,7 @@ Device = Annotated[Principal, require(Permission.DEVICE_INGEST)]
 
 def agency_of(principal: Principal) -> str | None:
     """Partners see their agency's stations only."""
-    return principal.agency_code if principal.role is Role.PARTNER else None
+    return principal.agency_filter()
 
 
 def ingestor_of(request: Request) -> Ingestor:

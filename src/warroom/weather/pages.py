@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from warroom import __version__
 from warroom.core.http import DbDep
 from warroom.core.security.guard import require_page
-from warroom.core.security.permissions import Permission, Principal, Role
+from warroom.core.security.permissions import Permission, Principal
 from warroom.weather import service
 from warroom.weather.schemas import StationRead
 
@@ -29,7 +29,7 @@ Viewer = Annotated[Principal | None, require_page(Permission.WEATHER_READ)]
 def station_page(station_id: int, request: Request, db: DbDep, me: Viewer) -> Response:
     if me is None:
         return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
-    agency = me.agency_code if me.role is Role.PARTNER else None
+    agency = me.agency_filter()
     with db.read() as session:
         station = StationRead.model_validate(
             service.get_station(session, station_id=station_id, agency=agency)

@@ -128,6 +128,16 @@ class Principal:
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
 
+    def agency_filter(self) -> str | None:
+        """The agency a partner is limited to (None: this caller sees every agency's data).
+
+        A partner without an agency gets "", which matches nothing, so a data error can only
+        hide data from them, never show them everything.
+        """
+        if self.role is not Role.PARTNER:
+            return None
+        return self.agency_code or ""
+
 
 def permissions_for(role: Role) -> frozenset[Permission]:
     return ROLE_PERMISSIONS[role]

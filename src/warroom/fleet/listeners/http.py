@@ -8,59 +8,22 @@ fix is committed, 400 for a message that does not decode, 403 when it is not reg
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 import h11
 
 from warroom.fleet.ingest import BAD_FRAMES, handle
-from warroom.fleet.pipeline import Pipeline
-from warroom.fleet.protocols import DecodeError, ProtocolSpec, Session
+from warroom.fleet.listeners.stream import StreamListener
+from warroom.fleet.protocols import DecodeError, Session
 
 log = logging.getLogger("warroom.fleet.http")
 MAX_BODY = 256 * 1024
 READ_SIZE = 65536
 
 
-class HttpListener:
-    def __init__(
-        self, spec: ProtocolSpec, pipeline: Pipeline, *, host: str, port: int, idle_timeout: float
-    ) -> None:
-        self.spec, self.pipeline = spec, pipeline
-        self.host, self.port, self.idle_timeout = host, port, idle_timeout
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
-        peer = writer.get_extra_info("peername")
-        remote = f"{peer[0]}:{peer[1]}" if peer else "unknown"
-        try:
-            await self._serve(reader, writer, remote)
-        except (TimeoutError, ConnectionError, h11.ProtocolError):
-            pass
-        except Exception:
-            log.exception("tracker HTTP connection failed")
-        finally:
-            self._connections.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+class HttpListener(StreamListener):
+    QUIET_ERRORS = (TimeoutError, ConnectionError, h11.ProtocolError)
+    log = log
 
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, remote: str

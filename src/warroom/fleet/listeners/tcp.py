@@ -8,10 +8,10 @@ only. Replies go out after the frame's fixes are committed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from warroom.fleet.ingest import BAD_FRAMES, handle
+from warroom.fleet.listeners.stream import StreamListener
 from warroom.fleet.pipeline import Pipeline
 from warroom.fleet.protocols import Decoded, DecodeError, FrameOverflowError, ProtocolSpec, Session
 
@@ -20,50 +20,22 @@ READ_SIZE = 65536
 MAX_BAD_IN_A_ROW = 50  # a peer sending only garbage is not a tracker
 
 
-class TcpListener:
+class TcpListener(StreamListener):
+    QUIET_ERRORS = (TimeoutError, ConnectionError, asyncio.IncompleteReadError)
+    log = log
+
     def __init__(
         self, spec: ProtocolSpec, pipeline: Pipeline, *, host: str, port: int, idle_timeout: float
     ) -> None:
         if spec.framer is None:
             raise ValueError(f"{spec.name} is not a stream protocol")
-        self.spec, self.pipeline = spec, pipeline
-        self.host, self.port, self.idle_timeout = host, port, idle_timeout
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        super().__init__(spec, pipeline, host=host, port=port, idle_timeout=idle_timeout)
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-        log.info("listening", extra={"protocol": self.spec.name, "port": self.port})
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
-        peer = writer.get_extra_info("peername")
-        remote = f"{peer[0]}:{peer[1]}" if peer else "unknown"
-        try:
-            await self._serve(reader, writer, remote)
-        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):
-            pass
-        except FrameOverflowError as exc:
-            log.warning("closing connection: %s", exc, extra={"remote": remote})
-        except Exception:  # one bad connection must never take the listener down
-            log.exception("tracker connection failed", extra={"protocol": self.spec.name})
-        finally:
-            self._connections.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+    def _failed(self, exc: Exception, remote: str) -> None:
+        if isinstance(exc, FrameOverflowError):
+            self.log.warning("closing connection: %s", exc, extra={"remote": remote})
+        else:
+            super()._failed(exc, remote)
 
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, remote: str
