@@ -142,3 +142,35 @@ def test_wrong_password_stays_on_the_login_page(live_server: LiveServer, page: o
     )
     expected = "the server responded with a status of 401"  # the refused login itself
     page.console_errors[:] = [e for e in page.console_errors if expected not in e]  # type: ignore[attr-defined]
+
+
+def test_operator_filters_the_feed_and_the_page_remembers_it(
+    live_server: LiveServer, page: object
+) -> None:
+    from playwright.sync_api import expect
+
+    account = create_account(live_server.app.state.db, Role.OPERATOR)  # type: ignore[attr-defined]
+    page.goto(live_server.url + "/login")  # type: ignore[attr-defined]
+    page.fill("input[name=username]", account.username)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", account.password)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    expect(page.locator("#feed-status")).to_have_attribute("data-state", "live")  # type: ignore[attr-defined]
+    live_server.publish(BrowserCheckDone(note="before the filter"))
+    checks = page.locator('.feed-item[data-topic="test.browser_check_done"]')  # type: ignore[attr-defined]
+    expect(checks).to_have_count(1, timeout=10_000)
+
+    page.click("#feed-filter summary")  # type: ignore[attr-defined]
+    page.uncheck('#feed-filter-form input[value="test"]')  # type: ignore[attr-defined]
+    expect(checks.first).to_be_hidden()
+    expect(page.locator("#feed-filter-state")).not_to_contain_text("all events")  # type: ignore[attr-defined]
+
+    page.reload()  # type: ignore[attr-defined]
+    expect(page.locator("#feed-status")).to_have_attribute("data-state", "live")  # type: ignore[attr-defined]
+    live_server.publish(BrowserCheckDone(note="while filtered"))
+    expect(checks).to_have_count(1, timeout=10_000)  # delivered to the page (panels need it)
+    expect(checks.first).to_be_hidden()  # but the remembered filter keeps it off the list
+
+    page.click("#feed-filter summary")  # type: ignore[attr-defined]
+    page.check('#feed-filter-form input[value="test"]')  # type: ignore[attr-defined]
+    expect(checks.first).to_be_visible()
+    expect(page.locator("#feed-filter-state")).to_have_text("all events")  # type: ignore[attr-defined]

@@ -13,8 +13,10 @@ from tests.conftest import create_account, login_browser_session, make_settings
 from tests.services import NATS_URL, require_service
 from warroom.core.bus.events import Event
 from warroom.core.db import Database
-from warroom.core.security.permissions import Role
+from warroom.core.security.permissions import Principal, Role
 from warroom.web.app import create_app
+from warroom.web.feed import _Client
+from warroom.web.feed_filter import FeedFilter
 
 
 class AlarmRaised(Event):
@@ -111,3 +113,78 @@ def test_new_screen_gets_recent_events_first(
         while (item := _next_event(ws, "accounts.user_created"))["username"] != "sebelumnya":
             pass
     assert item["replayed"] is True
+
+
+class GaugeRead(Event):
+    topic = "testgauge.level_read"
+    level_cm: int
+
+
+def _first_item(ws: object) -> dict[str, object]:
+    """The first feed item that is not a keep-alive."""
+    while True:
+        item = json.loads(ws.receive_text())  # type: ignore[attr-defined]
+        if item.get("type") != "ping":
+            return item  # type: ignore[no-any-return]
+
+
+def test_domain_filter_keeps_other_domains_off_the_screen(
+    client: TestClient, app_db: Database, admin_headers: dict[str, str]
+) -> None:
+    client.post(  # an accounts event waits in the outbox for the replay
+        "/api/users",
+        headers=admin_headers,
+        json={"username": "tersaring", "role": "analyst", "password": "x" * 12},
+    )
+    login_browser_session(client, create_account(app_db, Role.OPERATOR))
+    with client.websocket_connect("/ws/events?domains=testgauge") as ws:
+        _publish(client, AlarmRaised(message="not a gauge"))
+        _publish(client, GaugeRead(level_cm=180))
+        item = _first_item(ws)
+    assert item["topic"] == "testgauge.level_read" and "replayed" not in item, item
+
+
+def test_agency_filter_shows_one_agencys_events(client: TestClient, app_db: Database) -> None:
+    login_browser_session(client, create_account(app_db, Role.SUPERVISOR))
+    with client.websocket_connect("/ws/events?domains=test&agency=fire") as ws:
+        _publish(client, AlarmRaised(message="for police", agency_code="police"))
+        _publish(client, AlarmRaised(message="not scoped"))
+        _publish(client, AlarmRaised(message="for fire", agency_code="fire"))
+        item = _first_item(ws)
+    assert item.get("message") == "for fire", item
+
+
+def test_a_filter_cannot_widen_a_partners_view() -> None:
+    partner = Principal(
+        kind="user",
+        id=1,
+        name="damkar",
+        role=Role.PARTNER,
+        agency_code="fire",
+        permissions=frozenset(),
+        via="session",
+    )
+    client = _Client(partner, FeedFilter(agency="police"))
+    assert not client.sees(AlarmRaised(message="for police", agency_code="police"))
+    assert not client.sees(AlarmRaised(message="for fire", agency_code="fire"))
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("domains=nope", "unknown domain(s): nope"),
+        ("domains=,", "at least one domain"),
+        ("agency=Not%20a%20code", "agency must be an agency code"),
+        ("topic=fleet", "unknown feed parameter(s): topic"),
+    ],
+)
+def test_bad_filter_closes_with_4400_and_says_why(
+    client: TestClient, app_db: Database, query: str, reason: str
+) -> None:
+    login_browser_session(client, create_account(app_db, Role.OPERATOR))
+    with (
+        client.websocket_connect(f"/ws/events?{query}") as ws,
+        pytest.raises(WebSocketDisconnect) as exc,
+    ):
+        ws.receive_text()
+    assert exc.value.code == 4400 and reason in str(exc.value.reason)

@@ -24,6 +24,7 @@ from warroom.core.bus.events import Event
 from warroom.core.outbox import recent_events
 from warroom.core.security.guard import identify, require_socket
 from warroom.core.security.permissions import Permission, Principal, Role
+from warroom.web.feed_filter import FeedFilter, FeedFilterError, parse_feed_filter
 
 log = logging.getLogger("warroom.feed")
 CLIENTS = Gauge("warroom_feed_clients", "WebSocket feed clients connected")
@@ -36,13 +37,17 @@ router = APIRouter(tags=["feed"])
 @dataclass(eq=False)
 class _Client:
     principal: Principal
+    wanted: FeedFilter = field(default_factory=FeedFilter)
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(maxsize=500))
     missed: int = 0
 
     def sees(self, event: Event) -> bool:
-        if self.principal.role is Role.PARTNER:
-            return event.agency_scope() == self.principal.agency_code
-        return True
+        if (
+            self.principal.role is Role.PARTNER
+            and event.agency_scope() != self.principal.agency_code
+        ):
+            return False
+        return self.wanted.matches(event)
 
     def offer(self, item: dict[str, Any]) -> None:
         if self.queue.full():
@@ -73,8 +78,8 @@ class FeedHub:
                 client.offer(item)
 
     @contextlib.contextmanager
-    def connect(self, principal: Principal) -> Any:
-        client = _Client(principal)
+    def connect(self, principal: Principal, wanted: FeedFilter) -> Any:
+        client = _Client(principal, wanted)
         self._clients.add(client)
         CLIENTS.inc()
         try:
@@ -109,6 +114,7 @@ async def _pump(websocket: WebSocket, client: _Client) -> None:
 
 
 BACKFILL = 50
+BACKFILL_SCAN = 1000  # a filtered screen looks further back for its 50, but not without bound
 
 
 async def _backfill(websocket: WebSocket, client: _Client) -> None:
@@ -118,10 +124,18 @@ async def _backfill(websocket: WebSocket, client: _Client) -> None:
     event_id it has shown.
     """
     db = websocket.app.state.db
-    events = await run_in_threadpool(recent_events, db, limit=BACKFILL)
-    for event in events:
-        if event.feed and client.sees(event):
-            await websocket.send_text(json.dumps({**event.summary(), "replayed": True}))
+    events = await run_in_threadpool(recent_events, db, limit=BACKFILL_SCAN)
+    shown = [event for event in events if event.feed and client.sees(event)][-BACKFILL:]
+    for event in shown:
+        await websocket.send_text(json.dumps({**event.summary(), "replayed": True}))
+
+
+CLOSE_BAD_FILTER = 4400
+_MAX_CLOSE_REASON_BYTES = 123  # the WebSocket protocol's limit
+
+
+def _close_reason(error: Exception) -> str:
+    return str(error).encode()[:_MAX_CLOSE_REASON_BYTES].decode(errors="ignore")
 
 
 @router.websocket("/ws/events")
@@ -136,8 +150,13 @@ async def events_socket(
     if principal is None:
         await websocket.close(code=4401, reason="log in first")  # the page sends you to /login
         return
+    try:
+        wanted = parse_feed_filter(websocket.query_params)
+    except FeedFilterError as error:  # the page shows the reason; a script sees it
+        await websocket.close(code=CLOSE_BAD_FILTER, reason=_close_reason(error))
+        return
     hub: FeedHub = websocket.app.state.feed_hub
-    with hub.connect(principal) as client:
+    with hub.connect(principal, wanted) as client:
         await _backfill(websocket, client)
         pump = asyncio.create_task(_pump(websocket, client))
         try:

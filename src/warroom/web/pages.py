@@ -19,6 +19,7 @@ from warroom.core.http import DbDep, SettingsDep, actor_for, client_address, not
 from warroom.core.security.credentials import same
 from warroom.core.security.guard import SESSION_COOKIE, public, require, require_page
 from warroom.core.security.permissions import Permission, Principal
+from warroom.web.feed_filter import feed_domains
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LOGIN_CSRF_COOKIE = "warroom_login_csrf"
@@ -149,6 +150,7 @@ def warroom_page(request: Request, me: Viewer) -> Response:
             },
             "csrf_token": me.csrf_token,
             "app_version": __version__,
+            "feed_domains": sorted(feed_domains()),
         },
     )
 

@@ -6,6 +6,10 @@
  * Message shape: {"topic": str, "event_id": str, "occurred_at": ISO str, ...fields};
  * {"type": "ping"} keep-alives are ignored. On connect the server first replays recent events
  * (marked "replayed": true), so a screen that just opened is not empty.
+ *
+ * The page's socket is unfiltered because the domain panels need every event; the operator's
+ * filter (feed_filter.js) only hides list items. Other clients can ask the server to filter
+ * (/ws/events?domains=...&agency=..., see web/feed_filter.py).
  */
 
 import { formatWitaTime } from "./clock.js";
@@ -50,6 +54,7 @@ function renderItem(message) {
   const occurred = Number.isNaN(parsed.getTime()) ? new Date() : parsed;
   const item = element("li", "feed-item");
   item.dataset.topic = message.topic;
+  if (typeof message.agency_code === "string") item.dataset.agency = message.agency_code;
   if (message.event_id) item.dataset.eventId = String(message.event_id);
   const time = element("time", "feed-time", formatWitaTime(occurred));
   time.dateTime = occurred.toISOString();
@@ -64,15 +69,26 @@ function socketUrl() {
   return `${scheme}://${window.location.host}/ws/events`;
 }
 
+const showEverything = () => true;
+
 /**
- * Start the feed. `onEvent(message)` is called for every event (used by the panel registry).
- * Returns a function that closes the feed for good.
+ * Start the feed. `onEvent(message)` is called for every event (used by the panel registry);
+ * `shows({topic, agency})` says whether the list shows an event (the operator's filter).
+ * Returns { setFilter(shows): apply a new filter to the list, stop(): close for good }.
  */
-export function startFeed({ list, status, empty, onEvent = () => {} }) {
+export function startFeed({ list, status, empty, onEvent = () => {}, shows = showEverything }) {
   let backoffS = 1;
   let socket = null;
   let retryTimer = null;
   let stopped = false;
+  let currentFilter = shows;
+
+  const refreshEmpty = () => {
+    empty.hidden = [...list.children].some((item) => !item.hidden);
+  };
+  const applyFilter = (item) => {
+    item.hidden = !currentFilter({ topic: item.dataset.topic, agency: item.dataset.agency });
+  };
 
   const setState = (state, label) => {
     status.dataset.state = state;
@@ -91,9 +107,11 @@ export function startFeed({ list, status, empty, onEvent = () => {} }) {
   };
 
   const show = (message) => {
-    list.prepend(renderItem(message));
+    const item = renderItem(message);
+    applyFilter(item);
+    list.prepend(item);
     while (list.children.length > MAX_ITEMS) list.lastElementChild.remove();
-    empty.hidden = true;
+    refreshEmpty();
   };
 
   const handle = (raw) => {
@@ -135,9 +153,16 @@ export function startFeed({ list, status, empty, onEvent = () => {} }) {
 
   setState("reconnecting", "Connecting");
   connect();
-  return () => {
-    stopped = true;
-    clearTimeout(retryTimer);
-    socket?.close();
+  return {
+    setFilter(nextFilter) {
+      currentFilter = nextFilter;
+      for (const item of list.children) applyFilter(item);
+      refreshEmpty();
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(retryTimer);
+      socket?.close();
+    },
   };
 }

@@ -7,6 +7,7 @@
 
 import { startClock } from "./clock.js";
 import { startFeed } from "./feed.js";
+import { startFeedFilter } from "./feed_filter.js";
 import { createMap, loadMapData } from "./map.js";
 import { createPanelRegistry } from "./panels.js";
 
@@ -16,11 +17,18 @@ const map = createMap(byId("map"));
 const panels = createPanelRegistry({ container: document.querySelector(".sidepanel"), map });
 
 startClock(byId("clock-time"), byId("clock-date"));
-startFeed({
+let feed = null;
+const shows = startFeedFilter({
+  form: byId("feed-filter-form"),
+  state: byId("feed-filter-state"),
+  onChange: (nextShows) => feed?.setFilter(nextShows),
+});
+feed = startFeed({
   list: byId("feed-list"),
   status: byId("feed-status"),
   empty: byId("feed-empty"),
   onEvent: panels.publish,
+  shows,
 });
 
 window.warroom = Object.freeze({
