@@ -174,3 +174,24 @@ def test_operator_filters_the_feed_and_the_page_remembers_it(
     page.check('#feed-filter-form input[value="test"]')  # type: ignore[attr-defined]
     expect(checks.first).to_be_visible()
     expect(page.locator("#feed-filter-state")).to_have_text("all events")  # type: ignore[attr-defined]
+
+
+def test_panels_collapse_to_their_heads_and_stay_so(live_server: LiveServer, page: object) -> None:
+    from playwright.sync_api import expect
+
+    account = create_account(live_server.app.state.db, Role.OPERATOR)  # type: ignore[attr-defined]
+    page.goto(live_server.url + "/login")  # type: ignore[attr-defined]
+    page.fill("input[name=username]", account.username)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", account.password)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    incidents = page.locator('.panel-slot[data-panel="incidents"]')  # type: ignore[attr-defined]
+    toggle = incidents.locator(".panel-toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "true", timeout=15_000)
+    expect(incidents.locator(".em-panel-list")).to_be_attached()
+
+    toggle.click()
+    expect(incidents).to_have_attribute("data-collapsed", "")
+    expect(incidents.locator(".em-panel-list")).to_be_hidden()
+    page.reload()  # type: ignore[attr-defined]
+    expect(incidents.locator(".panel-toggle")).to_have_attribute("aria-expanded", "false")
+    expect(incidents.locator(".panel-title")).to_be_visible()  # the head stays

@@ -205,10 +205,10 @@ async function incidentPage(root) {
 /* ---------- war room: incidents panel and map layer ---------- */
 function warroomPanel(warroom) {
   warroom.registerPanel("incidents", async (slot, ctx) => {
-    const title = el("h2", "112 incidents", { class: "panel-title" });
-    const link = el("a", "board", { href: "/emergency" });
+    const head = el("header", null, { class: "panel-head" });
+    head.append(el("h2", "112 incidents", { class: "panel-title" }), el("a", "Board", { href: "/emergency" }));
     const list = el("ul", null, { class: "em-panel-list" });
-    slot.append(title, link, list);
+    slot.append(head, list);
     const L = window.L;
     const layer = L && ctx.map ? L.layerGroup().addTo(ctx.map) : null;
     const refresh = async () => {

@@ -14,7 +14,7 @@ import { createPanelRegistry } from "./panels.js";
 const byId = (id) => document.getElementById(id);
 
 const map = createMap(byId("map"));
-const panels = createPanelRegistry({ container: document.querySelector(".sidepanel"), map });
+const panels = createPanelRegistry({ container: document.querySelector(".panel-stack"), map });
 
 startClock(byId("clock-time"), byId("clock-date"));
 let feed = null;

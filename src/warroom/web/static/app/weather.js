@@ -37,10 +37,11 @@ function renderPanel(slot, ctx) {
   const stationLayer = L.layerGroup().addTo(ctx.map);
   const warningLayer = L.layerGroup().addTo(ctx.map);
   const quakeLayer = L.layerGroup().addTo(ctx.map);
-  const title = el("h2", "Weather", "panel-title");
+  const head = el("header", undefined, "panel-head");
+  head.append(el("h2", "Weather", "panel-title"));
   const alertList = el("ul", undefined, "weather-alerts");
   const stationList = el("ul", undefined, "weather-stations");
-  slot.append(title, alertList, stationList);
+  slot.append(head, alertList, stationList);
 
   const refresh = async () => {
     const [stations, alerts, warnings, quakes] = await Promise.all([
