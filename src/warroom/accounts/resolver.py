@@ -8,8 +8,6 @@ that event be missed.
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -25,27 +23,7 @@ from warroom.core.security.permissions import (
     Role,
     permissions_for,
 )
-
-
-class _TtlCache:
-    def __init__(self, ttl: float, size: int) -> None:
-        self.ttl, self.size = ttl, size
-        self._items: OrderedDict[str, tuple[float, Principal | None]] = OrderedDict()
-
-    def get(self, key: str) -> tuple[bool, Principal | None]:
-        hit = self._items.get(key)
-        if hit is None or hit[0] < time.monotonic():
-            return False, None
-        return True, hit[1]
-
-    def put(self, key: str, value: Principal | None) -> None:
-        self._items[key] = (time.monotonic() + self.ttl, value)
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-    def drop(self, key: str) -> None:
-        self._items.pop(key, None)
+from warroom.core.ttlcache import TtlCache
 
 
 def _user_principal(user: User, via: str, credential_id: int, csrf: str = "") -> Principal | None:
@@ -68,7 +46,7 @@ def _user_principal(user: User, via: str, credential_id: int, csrf: str = "") ->
 class AccountsResolver:
     def __init__(self, db: Database, *, ttl: float = 10.0, size: int = 50_000) -> None:
         self._db = db
-        self._cache = _TtlCache(ttl, size)
+        self._cache: TtlCache[str, Principal | None] = TtlCache(ttl, max_entries=size)
 
     def forget(self, digest: str) -> None:
         self._cache.drop(digest)
@@ -83,7 +61,7 @@ class AccountsResolver:
         self, credential: str, lookup: Callable[[str], Principal | None]
     ) -> Principal | None:
         digest = credential_hash(credential)
-        found, principal = self._cache.get(digest)
+        found, principal = self._cache.lookup(digest)
         if not found:
             principal = await run_in_threadpool(lookup, digest)
             self._cache.put(digest, principal)

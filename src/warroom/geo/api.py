@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -11,12 +10,12 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from warroom.core.db import Database
 from warroom.core.http import DbDep
 from warroom.core.security.guard import require
 from warroom.core.security.permissions import Permission, Principal
+from warroom.core.ttlcache import TtlCache
 from warroom.geo.models import REGION_LEVELS, Region, RegionFigure
 from warroom.geo.routing_api import router as routing_router
 
@@ -79,27 +78,16 @@ def _regions(session: Session, level: str | None) -> list[RegionRead]:
 LevelQuery = Annotated[str | None, Query(pattern="^(" + "|".join(REGION_LEVELS) + ")$")]
 
 
-class _ReferenceCache:
-    """Regions change only when boundaries are imported, yet every screen reads them: keep the
-    rendered JSON per process for a short while instead of querying and serialising each time."""
+# Regions change only when boundaries are imported, yet every screen reads them: keep the
+# rendered JSON per process for a short while instead of querying and serialising each time.
+REGION_CACHE: TtlCache[tuple[str, str | None], bytes] = TtlCache(30.0)
 
-    def __init__(self, ttl_seconds: float) -> None:
-        self.ttl = ttl_seconds
-        self._items: dict[tuple[str, str | None], tuple[float, bytes]] = {}
 
-    async def get(self, key: tuple[str, str | None], build: Callable[[], bytes]) -> bytes:
-        hit = self._items.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        body = await run_in_threadpool(build)
-        self._items[key] = (time.monotonic() + self.ttl, body)
+async def _cached(key: tuple[str, str | None], build: Callable[[], bytes]) -> bytes:
+    found, body = REGION_CACHE.lookup(key)  # a hit is answered without a thread hop
+    if found and body is not None:
         return body
-
-    def clear(self) -> None:
-        self._items.clear()
-
-
-REGION_CACHE = _ReferenceCache(ttl_seconds=30.0)
+    return await _cached(key, build)
 
 
 def _json(value: Any) -> bytes:
@@ -112,7 +100,7 @@ async def list_regions(db: DbDep, _: Viewer, level: LevelQuery = None) -> Respon
         with db.read() as session:
             return _json([r.model_dump(mode="json") for r in _regions(session, level)])
 
-    body = await REGION_CACHE.get(("list", level), build)
+    body = await _cached(("list", level), build)
     return Response(body, media_type="application/json")
 
 
@@ -135,7 +123,7 @@ async def regions_geojson(db: DbDep, _: Viewer, level: LevelQuery = "kecamatan")
     def build() -> bytes:
         return _json(_feature_collection(db, level))
 
-    body = await REGION_CACHE.get(("geojson", level), build)
+    body = await _cached(("geojson", level), build)
     return Response(body, media_type="application/geo+json")
 
 

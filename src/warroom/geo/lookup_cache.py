@@ -8,13 +8,12 @@ so each process keeps them for a few minutes (``clear()`` after an import in thi
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
+from warroom.core.ttlcache import TtlCache
 from warroom.geo.gazetteer import Gazetteer
 from warroom.geo.places_service import load_gazetteer
 from warroom.geo.region_index import RegionIndex, load_region_index
@@ -24,23 +23,18 @@ T = TypeVar("T")
 
 
 class _PerDatabase(Generic[T]):
+    """One value per database URL (tests and tools open several databases in one process)."""
+
     def __init__(self, build: Callable[[Session], T]) -> None:
         self._build = build
-        self._lock = threading.Lock()
-        self._items: dict[str, tuple[float, T]] = {}
+        self._cache: TtlCache[str, T] = TtlCache(CACHE_SECONDS)
 
     def get(self, session: Session) -> T:
         key = str(session.get_bind().engine.url)
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is None or time.monotonic() - hit[0] > CACHE_SECONDS:
-                hit = (time.monotonic(), self._build(session))
-                self._items[key] = hit
-            return hit[1]
+        return self._cache.get_or_build(key, lambda: self._build(session))
 
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        self._cache.clear()
 
 
 _regions = _PerDatabase(lambda session: load_region_index(session=session))
