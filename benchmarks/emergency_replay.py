@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections import Counter
 from datetime import timedelta
 
 from emergency_common import fresh_database
@@ -69,7 +70,7 @@ def main() -> None:
                 "baseline_idle_share": round(1 - busy / wall, 3),
                 "max_lag_s": round(max_lag, 2),
                 "stats": {k: v for k, v in vars(sim.stats).items() if k != "errors"},
-                "errors": len(sim.stats.errors),
+                "errors": dict(Counter(sim.stats.errors)),  # what was refused, and how often
                 "kpi": report.model_dump(mode="json"),
             },
             indent=2,
