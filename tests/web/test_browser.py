@@ -108,6 +108,13 @@ def _loopback_only(route: object) -> None:
         route.abort()  # type: ignore[attr-defined]
 
 
+def _log_in(page: object, url: str, account: object) -> None:
+    page.goto(url + "/login")  # type: ignore[attr-defined]
+    page.fill("input[name=username]", account.username)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", account.password)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+
+
 def test_operator_logs_in_sees_the_city_and_live_events(
     live_server: LiveServer, page: object
 ) -> None:
@@ -150,10 +157,7 @@ def test_operator_filters_the_feed_and_the_page_remembers_it(
     from playwright.sync_api import expect
 
     account = create_account(live_server.app.state.db, Role.OPERATOR)  # type: ignore[attr-defined]
-    page.goto(live_server.url + "/login")  # type: ignore[attr-defined]
-    page.fill("input[name=username]", account.username)  # type: ignore[attr-defined]
-    page.fill("input[name=password]", account.password)  # type: ignore[attr-defined]
-    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    _log_in(page, live_server.url, account)
     expect(page.locator("#feed-status")).to_have_attribute("data-state", "live")  # type: ignore[attr-defined]
     live_server.publish(BrowserCheckDone(note="before the filter"))
     checks = page.locator('.feed-item[data-topic="test.browser_check_done"]')  # type: ignore[attr-defined]
@@ -180,10 +184,7 @@ def test_panels_collapse_to_their_heads_and_stay_so(live_server: LiveServer, pag
     from playwright.sync_api import expect
 
     account = create_account(live_server.app.state.db, Role.OPERATOR)  # type: ignore[attr-defined]
-    page.goto(live_server.url + "/login")  # type: ignore[attr-defined]
-    page.fill("input[name=username]", account.username)  # type: ignore[attr-defined]
-    page.fill("input[name=password]", account.password)  # type: ignore[attr-defined]
-    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    _log_in(page, live_server.url, account)
     incidents = page.locator('.panel-slot[data-panel="incidents"]')  # type: ignore[attr-defined]
     toggle = incidents.locator(".panel-toggle")
     expect(toggle).to_have_attribute("aria-expanded", "true", timeout=15_000)

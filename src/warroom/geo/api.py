@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from warroom.core.db import Database
 from warroom.core.http import DbDep
@@ -87,7 +88,7 @@ async def _cached(key: tuple[str, str | None], build: Callable[[], bytes]) -> by
     found, body = REGION_CACHE.lookup(key)  # a hit is answered without a thread hop
     if found and body is not None:
         return body
-    return await _cached(key, build)
+    return await run_in_threadpool(REGION_CACHE.get_or_build, key, build)
 
 
 def _json(value: Any) -> bytes:
