@@ -8,6 +8,7 @@ import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -143,24 +144,72 @@ def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         )
 
 
+AnchorsOpt = Annotated[
+    Path | None,
+    typer.Option("--anchors", help="Anchor file: also check the anchored heads still stand."),
+]
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(anchors: AnchorsOpt = None) -> None:
     """Check the hash chain of the whole audit trail; exit 1 at the first tampered entry."""
     from warroom.core.audit import verify_chain
+    from warroom.core.audit_anchor import AnchorFileError, check_anchors, read_anchors
 
     with clear_errors():
+        try:
+            anchored = read_anchors(anchors) if anchors is not None else []
+        except AnchorFileError as error:
+            fail(str(error))
         db = _database(settings())
         with db.read() as session:
             report = verify_chain(session)
-    if report.intact:
-        typer.echo(f"audit trail intact: {report.checked} entries verified")
-        return
-    typer.echo(
-        f"audit trail TAMPERED: entry {report.first_bad_id}: {report.reason} "
-        f"({report.checked} entries before it verified)",
-        err=True,
-    )
-    raise typer.Exit(1)
+            anchor_report = check_anchors(session, anchored)
+    if not report.intact:
+        typer.echo(
+            f"audit trail TAMPERED: entry {report.first_bad_id}: {report.reason} "
+            f"({report.checked} entries before it verified)",
+            err=True,
+        )
+        raise typer.Exit(1)
+    if not anchor_report.intact:
+        broken = anchor_report.broken
+        assert broken is not None
+        typer.echo(
+            f"audit trail TAMPERED: anchor of entry {broken.entry_id} taken "
+            f"{broken.taken_at.isoformat()}: {anchor_report.reason}",
+            err=True,
+        )
+        raise typer.Exit(1)
+    suffix = f", {anchor_report.checked} anchors hold" if anchors is not None else ""
+    typer.echo(f"audit trail intact: {report.checked} entries verified{suffix}")
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Default: the audit_anchor_file setting.")
+    ] = None,
+) -> None:
+    """Append the audit trail's current head to the anchor file (keep it off this machine)."""
+    from warroom.core.audit_anchor import append_anchor, take_anchor
+
+    with clear_errors():
+        config = settings()
+        target = file or config.audit_anchor_file
+        if target is None:
+            raise ConfigError("give --file or set WARROOM_AUDIT_ANCHOR_FILE")
+        db = _database(config)
+        with db.read() as session:
+            anchor = take_anchor(session)
+        if anchor is None:
+            typer.echo("audit trail is empty: nothing to anchor", err=True)
+            raise typer.Exit(1)
+        try:
+            append_anchor(target, anchor)
+        except OSError as error:
+            fail(f"cannot write anchor file {target}: {error.strerror}")
+    typer.echo(f"anchored entry {anchor.entry_id} ({anchor.hash[:16]}...) in {target}")
 
 
 def _serve(config: Settings, prepare: Callable[[Settings], None] | None = None) -> None:

@@ -99,6 +99,15 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(
         default=20, ge=1, description="Login attempts one client address may make per minute."
     )
+    audit_anchor_file: Path | None = Field(
+        default=None,
+        description="File, best on other storage, where the audit trail's head (entry id and "
+        "hash) is appended every `audit_anchor_minutes`; `warroom audit verify --anchors FILE` "
+        "then detects deleted or rewritten newest entries. Empty: no anchors.",
+    )
+    audit_anchor_minutes: float = Field(
+        default=15.0, gt=0, description="How often the audit head is anchored (when a file is set)."
+    )
 
     @classmethod
     def settings_customise_sources(

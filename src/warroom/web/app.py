@@ -14,6 +14,7 @@ from warroom import __version__
 from warroom.accounts.events import CredentialRevoked
 from warroom.accounts.resolver import AccountsResolver
 from warroom.core import migrate
+from warroom.core.audit_anchor import AnchorWriter
 from warroom.core.bus import Bus, make_bus
 from warroom.core.bus.events import Event
 from warroom.core.config import Settings
@@ -64,6 +65,9 @@ async def _start(app: FastAPI, settings: Settings, bus: Bus | None) -> None:
     await app.state.feed_hub.start(bus)
     app.state.outbox_relay = OutboxRelay(db, bus)
     await app.state.outbox_relay.start()
+    app.state.audit_anchor = _audit_anchor_writer(db, settings)
+    if app.state.audit_anchor is not None:
+        await app.state.audit_anchor.start()
     app.state.domain_services = background_services(app)
     for service in app.state.domain_services:
         await service.start(app)
@@ -77,6 +81,14 @@ async def _start(app: FastAPI, settings: Settings, bus: Bus | None) -> None:
     )
 
 
+def _audit_anchor_writer(db: Database, settings: Settings) -> AnchorWriter | None:
+    if settings.audit_anchor_file is None:
+        return None
+    return AnchorWriter(
+        db, settings.audit_anchor_file, interval_s=settings.audit_anchor_minutes * 60
+    )
+
+
 async def _stop(app: FastAPI) -> None:
     """Graceful shutdown: stop the domains' services (listeners first, so nothing new is
     accepted), stop taking events, flush the outbox, close the bus, then the database."""
@@ -85,6 +97,8 @@ async def _stop(app: FastAPI) -> None:
     await app.state.feed_hub.stop()
     await app.state.revocations.unsubscribe()
     await app.state.outbox_relay.stop()
+    if app.state.audit_anchor is not None:
+        await app.state.audit_anchor.stop()  # the last changes of this run get an anchor too
     await app.state.bus.close()
     app.state.db.dispose()
     log.info("warroom stopped")
