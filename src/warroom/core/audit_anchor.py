@@ -96,9 +96,7 @@ def _parse(line: str, number: int, path: Path) -> Anchor:
 def check_anchors(session: Session, anchors: list[Anchor]) -> AnchorReport:
     """The first anchor whose entry is gone or no longer has the anchored hash."""
     wanted = {anchor.entry_id for anchor in anchors}
-    rows = session.execute(
-        select(AuditEntry.id, AuditEntry.hash).where(AuditEntry.id.in_(wanted))
-    )
+    rows = session.execute(select(AuditEntry.id, AuditEntry.hash).where(AuditEntry.id.in_(wanted)))
     found = {row.id: row.hash for row in rows}
     for checked, anchor in enumerate(anchors):
         stored = found.get(anchor.entry_id)
