@@ -11,8 +11,8 @@ from warroom.core.audit import AuditEntry
 from warroom.core.db import Database
 from warroom.weather import service
 from warroom.weather.config import WeatherSettings
-from warroom.weather.ingest import Ingestor
-from warroom.weather.models import WeatherAlert, WeatherObservation
+from warroom.weather.ingest import WITA, Ingestor
+from warroom.weather.models import WeatherAlert, WeatherLatest, WeatherObservation
 from warroom.weather.qc import Flag
 
 
@@ -124,3 +124,38 @@ def test_each_batch_announces_itself_once(db: Database) -> None:
     make_station(db)
     _ingestor(db).ingest([("ARG-01", report(recent(5 - i), rain_mm=0)) for i in range(5)])
     assert topics(db).count("weather.observations_ingested") == 1
+
+
+def test_bulk_written_times_and_days_match_orm_queries(db: Database) -> None:
+    """The batch writer bypasses SQLAlchemy's parameter handling; what it stores must still
+    compare equal to the values ORM queries bind (SQLite compares the stored text)."""
+    make_station(db)
+    when = recent(10).replace(microsecond=250_000)
+    _ingestor(db).ingest([("ARG-01", report(when, rain_mm=1.5))])
+    day = when.astimezone(WITA).date()
+    with db.read() as session:
+        found = session.scalars(
+            select(WeatherObservation.value).where(
+                WeatherObservation.observed_at == when, WeatherObservation.local_day == day
+            )
+        ).all()
+        latest = session.scalars(
+            select(WeatherLatest.value).where(WeatherLatest.observed_at == when)
+        ).all()
+    assert found == [1.5] and latest == [1.5]
+
+
+def test_an_older_reading_never_replaces_a_newer_latest_value(db: Database) -> None:
+    """Two writers (say the MQTT worker and an HTTP upload, or two processes): one that has not
+    seen the newest reading must not roll the latest value back."""
+    make_station(db)
+    start = recent(30)
+    behind, ahead = _ingestor(db), _ingestor(db)
+    behind.ingest([("ARG-01", report(start, rain_mm=1.0))])
+    ahead.ingest([("ARG-01", report(start + timedelta(minutes=20), rain_mm=3.0))])
+    behind.ingest([("ARG-01", report(start + timedelta(minutes=10), rain_mm=2.0))])
+    with db.read() as session:
+        latest = session.execute(select(WeatherLatest.value, WeatherLatest.observed_at)).one()
+        stored = session.scalars(select(WeatherObservation.value)).all()
+    assert latest == (3.0, start + timedelta(minutes=20))
+    assert sorted(stored) == [1.0, 2.0, 3.0]

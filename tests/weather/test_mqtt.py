@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import select as io_select
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +22,10 @@ from tests.services import require_service
 from tests.weather.conftest import make_station, recent, wait_for
 from warroom.core.db import Database
 from warroom.weather.config import WeatherSettings
+from warroom.weather.decode import RejectionLog
+from warroom.weather.ingest import Ingestor
 from warroom.weather.models import WeatherObservation
+from warroom.weather.mqtt import MqttListener
 from warroom.web.app import create_app
 
 
@@ -79,3 +86,79 @@ def test_reports_arrive_through_the_broker(mqtt_app: tuple[TestClient, str]) -> 
     reasons = " | ".join(r.reason for r in rejections.recent())
     assert "unknown station 'GHOST'" in reasons and "Invalid JSON" in reasons
     assert "observed_at" in reasons
+
+
+# A listener process whose database is down: it takes the messages from the broker but can never
+# commit them, so it must never acknowledge them either.
+_DOOMED_LISTENER = r"""
+import sys, time
+from warroom.core.db import Database
+from warroom.weather.config import WeatherSettings
+from warroom.weather.decode import RejectionLog
+from warroom.weather.ingest import Ingestor
+from warroom.weather.mqtt import MqttListener
+
+prefix, client_id, expected = sys.argv[1], sys.argv[2], int(sys.argv[3])
+settings = WeatherSettings(
+    mqtt_url="mqtt://127.0.0.1:1883", mqtt_topic_prefix=prefix, mqtt_client_id=client_id
+)
+database = Database("postgresql+psycopg://postgres@127.0.0.1:1/nothing_listens_here")
+listener = MqttListener(settings, Ingestor(database, settings), RejectionLog())
+listener.start()
+assert listener.connected.wait(10)
+print("subscribed", flush=True)
+while listener.received < expected:
+    time.sleep(0.01)
+print("received", flush=True)
+time.sleep(600)
+"""
+
+
+def _expect_line(process: subprocess.Popen[str], line: str, timeout: float = 20) -> None:
+    assert process.stdout is not None
+    ready, _, _ = io_select.select([process.stdout], [], [], timeout)
+    assert ready and process.stdout.readline().strip() == line, f"child never said {line!r}"
+
+
+def _forget_session(client_id: str) -> None:
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
+    client.connect("127.0.0.1", 1883, clean_start=True)
+    client.disconnect()
+
+
+def test_messages_taken_but_not_committed_come_back_after_a_crash(db: Database) -> None:
+    require_service("Mosquitto", "127.0.0.1", 1883)
+    make_station(db)
+    prefix, client_id = f"test/{uuid.uuid4().hex[:8]}/weather", f"test-{uuid.uuid4().hex[:8]}"
+    reports = [
+        (
+            "ARG-01",
+            json.dumps({"observed_at": recent(60 - i).isoformat(), "values": {"rain_mm": 0.2}}),
+        )
+        for i in range(30)
+    ]
+    child = subprocess.Popen(
+        [sys.executable, "-c", _DOOMED_LISTENER, prefix, client_id, str(len(reports))],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _expect_line(child, "subscribed")
+        _publish(prefix, [(station, body.encode()) for station, body in reports])
+        _expect_line(child, "received")
+    finally:
+        child.kill()  # SIGKILL: no clean disconnect, no last batch
+        child.wait()
+    assert _stored(db) == 0
+    settings = WeatherSettings(
+        mqtt_url="mqtt://127.0.0.1:1883", mqtt_topic_prefix=prefix, mqtt_client_id=client_id
+    )
+    listener = MqttListener(settings, Ingestor(db, settings), RejectionLog())
+    listener.start()
+    try:
+        wait_for(lambda: _stored(db) == len(reports), what="redelivered readings stored")
+        time.sleep(0.2)  # anything delivered twice would be counted by now
+        assert listener.received == len(reports) and _stored(db) == len(reports)
+    finally:
+        listener.stop()
+        _forget_session(client_id)

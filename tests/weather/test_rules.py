@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from warroom.weather import qc
 from warroom.weather.kecamatan import Kecamatan
 from warroom.weather.quantities import RAIN_1H, RAIN_24H, rain_category
+from warroom.weather.rainfall import RainWindow
 from warroom.weather.thresholds import StationFacts, rain_alerts, water_level_alert
 
 T0 = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
@@ -77,24 +79,24 @@ def test_bmkg_rain_categories() -> None:
 def test_rain_window_sums_and_repeats_count_once() -> None:
     state = qc.StreamState()
     for i in range(12):
-        qc.add_to_window(state, T0 + timedelta(minutes=5 * i), 1.0)
-    qc.add_to_window(state, T0 + timedelta(minutes=55), 1.0)  # redelivered reading
-    assert qc.window_sum(state, 1) == 12.0
-    qc.add_to_window(state, T0 + timedelta(hours=30), 0.0)
-    assert qc.window_sum(state, 24) == 0.0 and len(state.window) == 1
+        state.rain.add(T0 + timedelta(minutes=5 * i), 1.0)
+    state.rain.add(T0 + timedelta(minutes=55), 1.0)  # redelivered reading
+    assert state.rain.total(1) == 12.0
+    state.rain.add(T0 + timedelta(hours=30), 0.0)
+    assert state.rain.total(24) == 0.0 and len(state.rain) == 1
 
 
 def test_rain_alerts_name_the_kecamatan_and_clear() -> None:
     state = qc.StreamState()
     for i in range(12):
-        qc.add_to_window(state, T0 + timedelta(minutes=5 * i), 1.0)
-    answers = dict(rain_alerts(STATION, state, "heavy"))
+        state.rain.add(T0 + timedelta(minutes=5 * i), 1.0)
+    answers = dict(rain_alerts(STATION, state.rain, "heavy"))
     spec = answers["rain_1h:ST-1"]
     assert spec is not None and spec.level == "heavy" and spec.value == 12.0
     assert spec.kecamatan[0].name == "Tallo" and spec.approximate
     assert answers["rain_24h:ST-1"] is None  # 12 mm a day is only light
-    qc.add_to_window(state, T0 + timedelta(hours=3), 0.0)
-    assert dict(rain_alerts(STATION, state, "heavy"))["rain_1h:ST-1"] is None
+    state.rain.add(T0 + timedelta(hours=3), 0.0)
+    assert dict(rain_alerts(STATION, state.rain, "heavy"))["rain_1h:ST-1"] is None
 
 
 def test_water_level_stages() -> None:
@@ -103,3 +105,37 @@ def test_water_level_stages() -> None:
     assert spec is not None and spec.level == "siaga" and "Tallo" in spec.title
     _, spec = water_level_alert(STATION, 3.0)
     assert spec is not None and spec.level == "awas"
+
+
+def test_rain_totals_stay_exact_while_readings_slide_through() -> None:
+    """Running totals add each reading once and take it out once; in floats the error would
+    pile up (0.1 + 0.2 - 0.1 != 0.2) and a total could sit just under a category bound."""
+    amounts = (0.1, 0.2, 0.3, 0.7, 1.1)
+    window, readings = RainWindow(), []
+    for i in range(2000):  # about a week of 5-minute readings
+        readings.append((T0 + timedelta(minutes=5 * i), amounts[i % 5]))
+        window.add(*readings[-1])
+    exact = {
+        hours: float(
+            sum(
+                Decimal(str(v)) for t, v in readings if t > readings[-1][0] - timedelta(hours=hours)
+            )
+        )
+        for hours in (1, 24)
+    }
+    assert (window.total(1), window.total(24)) == (exact[1], exact[24]) == (6.6, 138.9)
+    assert len(window) == 288
+
+
+def test_late_rain_readings_count_once_and_in_order() -> None:
+    window = RainWindow()
+    for minutes in (0, 10, 20, 70):
+        window.add(T0 + timedelta(minutes=minutes), 1.0)
+    window.add(T0 + timedelta(minutes=30), 2.0)  # late, inside the last hour
+    window.add(T0 + timedelta(minutes=30), 2.0)  # and redelivered
+    window.add(T0 + timedelta(minutes=5), 4.0)  # late, but older than the last hour
+    window.add(T0 - timedelta(hours=30), 8.0)  # older than the whole day: ignored
+    assert window.total(1) == 4.0  # the readings at 20, 30 and 70 minutes
+    assert window.total(24) == 10.0
+    window.add(T0 + timedelta(minutes=95), 0.5)  # the hour moves on past 30 minutes
+    assert (window.total(1), window.total(24)) == (1.5, 10.5)

@@ -64,6 +64,8 @@ class MqttListener:
         self._client.on_message = self._on_message
         self.connected = threading.Event()
         self.batches = 0
+        self.received = 0  # messages taken from the broker
+        self.committed = 0  # messages acknowledged after their batch committed
 
     @property
     def topic(self) -> str:
@@ -96,6 +98,7 @@ class MqttListener:
         log.info("weather listener subscribed", extra={"topic": self.topic})
 
     def _on_message(self, _c: paho.Client, _u: object, message: paho.MQTTMessage) -> None:
+        self.received += 1
         self._queue.put(_Message(message.topic, bytes(message.payload), message.mid, message.qos))
 
     def _run(self) -> None:
@@ -138,6 +141,7 @@ class MqttListener:
             if message.qos:
                 self._client.ack(message.mid, message.qos)
         self.batches += 1
+        self.committed += len(batch)
         return True
 
     def _decode(self, message: _Message) -> list[tuple[str, ObservationIn]]:
@@ -153,7 +157,11 @@ class MqttListener:
 def session_properties(receive_maximum: int = RECEIVE_MAXIMUM) -> Properties:
     """A persistent session (unacknowledged messages survive a restart for a day) and a large
     receive window: the broker may have that many messages in flight to us, so bursts are not
-    parked in its per-client queue, which Mosquitto caps at 1000 by default and then drops."""
+    parked in its per-client queue, which Mosquitto caps at 1000 by default and then drops.
+    Mosquitto also discards in-flight packets once 1000 wait behind a full socket (a burst tens
+    of thousands of messages ahead of us); those stay unacknowledged in the session and come back
+    at the next connect, so they are late, not lost. Brokers for many stations should raise
+    ``max_queued_messages`` (see docs/BENCHMARKS.md, Weather)."""
     properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     properties.SessionExpiryInterval = 86_400
     properties.ReceiveMaximum = receive_maximum

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from warroom.weather.alerts import AlertSpec
 from warroom.weather.kecamatan import Kecamatan
-from warroom.weather.qc import StreamState, window_sum
 from warroom.weather.quantities import RAIN_1H, RAIN_24H, rain_category, rain_rank
+from warroom.weather.rainfall import RainWindow
 
-RAIN_WINDOWS = (("rain_1h", 1.0, RAIN_1H), ("rain_24h", 24.0, RAIN_24H))
+RAIN_WINDOWS = (("rain_1h", 1, RAIN_1H), ("rain_24h", 24, RAIN_24H))
 
 
 @dataclass(frozen=True)
@@ -51,19 +51,19 @@ def _spec(
 
 
 def rain_alerts(
-    station: StationFacts, state: StreamState, min_category: str
+    station: StationFacts, rain: RainWindow, min_category: str
 ) -> list[tuple[str, AlertSpec | None]]:
     """For each window: its alert key and the alert it needs (None: the condition cleared)."""
     answers: list[tuple[str, AlertSpec | None]] = []
     for kind, hours, table in RAIN_WINDOWS:
-        total = window_sum(state, hours)
+        total = rain.total(hours)
         category = rain_category(total, table)
         key = f"{kind}:{station.code}"
         if rain_rank(category) < rain_rank(min_category):
             answers.append((key, None))
             continue
         label = category.replace("_", " ")
-        title = f"{label.capitalize()} rain, {total:.1f} mm in {int(hours)} h at {station.place}"
+        title = f"{label.capitalize()} rain, {total:.1f} mm in {hours} h at {station.place}"
         answers.append((key, _spec(station, kind, kind, category, title, total)))
     return answers
 
