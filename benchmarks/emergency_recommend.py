@@ -18,7 +18,7 @@ import numpy as np
 from emergency_common import clock, fresh_database, percentiles
 
 from warroom.core.audit import Actor
-from warroom.emergency import dispatch, service, units
+from warroom.emergency import dispatch, opening, service, units
 from warroom.emergency.schemas import IncidentCreate, Location, UnitCreate
 from warroom.emergency.taxonomy import Capability
 from warroom.geo.routing import Router
@@ -61,7 +61,7 @@ def main() -> None:
             )
         # "other" needs no capability: every one of the 1,000 units is a candidate.
         incidents = [
-            service.create_incident(
+            opening.create_incident(
                 session, actor=ACTOR, data=IncidentCreate(type="other", location=point())
             ).id
             for _ in range(args.queries)

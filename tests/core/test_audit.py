@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from warroom.cli import app as cli
 from warroom.core import audit
+from warroom.core.clock import utcnow
 from warroom.core.db import Database
 
 ACTOR = audit.Actor("user:siti", "10.0.0.7")
@@ -32,6 +33,24 @@ def test_entries_link_into_an_intact_chain(db: Database) -> None:
     with db.read() as session:
         report = audit.verify_chain(session)
     assert report.intact and report.checked == 5
+
+
+def test_an_entry_flushes_pending_changes_and_carries_its_id(db: Database) -> None:
+    from sqlalchemy import select
+
+    from warroom.core.outbox import OutboxMessage
+
+    with db.write() as session:
+        pending = OutboxMessage(topic="test.thing_changed", payload="{}", created_at=utcnow())
+        session.add(pending)
+        entry = audit.record(
+            session, actor=ACTOR, action="thing.changed", target_type="thing", target_id=1
+        )
+        assert pending.id is not None, "the change reaches the database with its entry"
+    with db.read() as session:
+        stored = session.scalar(select(audit.AuditEntry).where(audit.AuditEntry.id == entry.id))
+    assert stored is not None and stored.hash == entry.hash
+    assert stored.prev_hash == audit.GENESIS_HASH
 
 
 def test_database_refuses_update_and_delete(db: Database) -> None:

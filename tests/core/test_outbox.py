@@ -105,3 +105,39 @@ async def test_published_events_older_than_a_week_are_purged(db: Database) -> No
     await relay.stop()
     await bus.close()
     assert len(left) == 1 and '"parcel": 2' in left[0]
+
+
+async def test_full_batches_are_followed_until_the_outbox_is_drained(db: Database) -> None:
+    with db.write() as session:
+        for n in range(5):
+            outbox.enqueue(session, ParcelDelivered(parcel=n))
+    bus = InMemoryBus()
+    await bus.start()
+    seen = await _collect(bus)
+    assert await outbox.OutboxRelay(db, bus, batch=2).relay_pending() == 5
+    await _settle(seen, 5)
+    assert [e.parcel for e in seen] == [0, 1, 2, 3, 4]  # type: ignore[attr-defined]
+    await bus.close()
+
+
+async def test_a_stream_of_commits_is_relayed_in_few_rounds(db: Database) -> None:
+    """Each round stamps its rows with one published_at, so distinct stamps count rounds."""
+    from sqlalchemy import select
+
+    bus = InMemoryBus()
+    await bus.start()
+    seen = await _collect(bus)
+    relay = outbox.OutboxRelay(db, bus, poll_seconds=60, min_gap_seconds=1.0)
+    await relay.start()
+    for n in range(6):
+        with db.write() as session:
+            outbox.enqueue(session, ParcelDelivered(parcel=n))
+        relay.notify()
+        await asyncio.sleep(0.02)  # time enough for a round of its own, were there no gap
+    await _settle(seen, 6)
+    await relay.stop()
+    await bus.close()
+    with db.read() as session:
+        stamps = session.scalars(select(outbox.OutboxMessage.published_at)).all()
+    assert [e.parcel for e in seen] == list(range(6))  # type: ignore[attr-defined]
+    assert len(set(stamps)) <= 2, "the first event at once, the rest of the stream together"

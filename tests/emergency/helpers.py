@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from warroom.core.audit import Actor
 from warroom.core.db import Database
-from warroom.emergency import service, units
+from warroom.emergency import opening, units
 from warroom.emergency.schemas import IncidentCreate, Location, UnitCreate
 from warroom.emergency.taxonomy import Capability
 
@@ -39,7 +39,7 @@ def make_incident(
     db: Database, type_code: str = "medical", at: tuple[float, float] = CENTER
 ) -> int:
     with db.write() as session:
-        return service.create_incident(
+        return opening.create_incident(
             session,
             actor=ACTOR,
             data=IncidentCreate(type=type_code, location=Location(lat=at[0], lon=at[1])),

@@ -10,8 +10,9 @@ import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import BigInteger, Integer, String, Text, delete, select, update
+from sqlalchemy import BigInteger, Integer, String, Table, Text, delete, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.concurrency import run_in_threadpool
 
@@ -35,25 +36,47 @@ class OutboxMessage(Base):
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
+_TABLE = cast(Table, OutboxMessage.__table__)
+
+
 def enqueue(session: Session, event: Event) -> None:
-    """Store ``event`` for publishing once the caller's transaction commits."""
-    session.add(
-        OutboxMessage(topic=event.topic, payload=event.to_json().decode(), created_at=utcnow())
+    """Store ``event`` for publishing once the caller's transaction commits.
+
+    The row goes in at once with a Core INSERT (about half the CPU of flushing an ORM object,
+    on every change that publishes an event), so events keep the order they were enqueued in.
+    """
+    session.execute(
+        insert(_TABLE),
+        {"topic": event.topic, "payload": event.to_json().decode(), "created_at": utcnow()},
     )
 
 
 class OutboxRelay:
     """Publishes stored events in order. Wake it with ``notify()`` after a commit for low
-    latency; it also polls, so events committed by other processes are relayed too."""
+    latency; it also polls, so events committed by other processes are relayed too.
+
+    A round (read the pending rows, publish, mark them published) costs about 2 ms of CPU
+    however few rows it carries, so rounds start at most every ``min_gap_seconds``: after a
+    quiet spell the first event goes out at once, while under a stream of commits (200 new
+    incidents a second) one round carries all the events of the gap instead of one each.
+    """
 
     # Published rows are kept a week (the feed replays the newest, operators may look back),
     # then purged so the table does not grow for the life of the installation.
     KEEP_PUBLISHED = timedelta(days=7)
     PURGE_EVERY_SECONDS = 3600.0
 
-    def __init__(self, db: Database, bus: Bus, *, poll_seconds: float = 1.0, batch: int = 200):
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        *,
+        poll_seconds: float = 1.0,
+        batch: int = 200,
+        min_gap_seconds: float = 0.05,
+    ):
         self._db, self._bus = db, bus
-        self._poll, self._batch = poll_seconds, batch
+        self._poll, self._batch, self._min_gap = poll_seconds, batch, min_gap_seconds
         self._next_purge = 0.0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -76,6 +99,7 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         while not self._stopping:
+            started = time.monotonic()
             try:
                 await self.relay_pending()
                 await self._purge_when_due()
@@ -83,6 +107,10 @@ class OutboxRelay:
                 log.exception("outbox relay failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            if not self._stopping:
+                await asyncio.sleep(started + self._min_gap - time.monotonic())
+            # Cleared only now: every notify() so far came after its commit, so this round's
+            # read sees those rows; later ones set the flag again for the next round.
             self._wake.clear()
         try:
             await self.relay_pending()
@@ -93,12 +121,13 @@ class OutboxRelay:
         sent = 0
         while True:
             rows = await run_in_threadpool(self._claim_batch)
-            if not rows:
-                return sent
             for _row_id, payload in rows:
                 await self._bus.publish(event_from_json(payload))
-            await run_in_threadpool(self._mark_published, [row_id for row_id, _ in rows])
+            if rows:
+                await run_in_threadpool(self._mark_published, [row_id for row_id, _ in rows])
             sent += len(rows)
+            if len(rows) < self._batch:  # drained; rows committed since come with a notify
+                return sent
 
     async def _purge_when_due(self) -> None:
         now = time.monotonic()
@@ -109,12 +138,13 @@ class OutboxRelay:
         if purged:
             log.info("purged published outbox rows", extra={"rows": purged})
 
+    # Core statements on the table: the ORM's statement handling cost more than the queries.
     def _claim_batch(self) -> list[tuple[int, str]]:
         with self._db.read() as session:
             query = (
-                select(OutboxMessage.id, OutboxMessage.payload)
-                .where(OutboxMessage.published_at.is_(None))
-                .order_by(OutboxMessage.id)
+                select(_TABLE.c.id, _TABLE.c.payload)
+                .where(_TABLE.c.published_at.is_(None))
+                .order_by(_TABLE.c.id)
                 .limit(self._batch)
             )
             return [(row.id, row.payload) for row in session.execute(query)]
@@ -122,7 +152,7 @@ class OutboxRelay:
     def _mark_published(self, ids: list[int]) -> None:
         with self._db.write() as session:
             session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(published_at=utcnow())
+                update(_TABLE).where(_TABLE.c.id.in_(ids)).values(published_at=utcnow())
             )
 
 

@@ -20,6 +20,7 @@ from warroom.core.security.permissions import Permission, Principal
 from warroom.emergency import breaches, dispatch, eido, kpi, service, units
 from warroom.emergency.aml import parse_aml
 from warroom.emergency.config import EmergencyConfig
+from warroom.emergency.intake import IncidentIntake
 from warroom.emergency.lifecycle import IncidentStatus
 from warroom.emergency.locating import area_of
 from warroom.emergency.positions import move_unit
@@ -143,10 +144,10 @@ def duplicates(
 
 
 @router.post("/incidents", response_model=IncidentRead, status_code=201)
-def create_incident(body: IncidentCreate, request: Request, db: DbDep, me: Writer) -> IncidentRead:
-    with db.write() as session:
-        incident = service.create_incident(session, data=body, actor=actor_for(request, me))
-        result = IncidentRead.model_validate(incident)
+async def create_incident(body: IncidentCreate, request: Request, me: Writer) -> IncidentRead:
+    """Opened through the group-commit intake (see ``intake``); answered once committed."""
+    intake: IncidentIntake = request.app.state.incident_intake
+    result = await intake.create(body, actor_for(request, me))
     notify_outbox(request)
     return result
 

@@ -1,5 +1,6 @@
-"""The emergency domain's background services: GPS position follower (arrival on scene),
-the response-target watch, and in demo mode the simulated stream of 112 calls."""
+"""The emergency domain's background services: the new-incident writer (group commit), GPS
+position follower (arrival on scene), the response-target watch, and in demo mode the
+simulated stream of 112 calls."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from warroom.core.clock import utcnow
 from warroom.emergency.breaches import BreachWatch
 from warroom.emergency.config import EmergencyConfig
 from warroom.emergency.handlers import PositionFollower
+from warroom.emergency.intake import IncidentIntake
 from warroom.emergency.simulation import Simulation
 
 log = logging.getLogger("warroom.emergency.demo")
@@ -65,7 +67,7 @@ class DemoCalls:
 def emergency_services(app: FastAPI) -> list[Any]:
     config = EmergencyConfig()
     app.state.emergency_config = config
-    found: list[Any] = [PositionFollower(config), BreachWatch(config)]
+    found: list[Any] = [IncidentIntake(app.state.db), PositionFollower(config), BreachWatch(config)]
     if app.state.settings.demo:
         found.append(DemoCalls(config))
     return found

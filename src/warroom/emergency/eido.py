@@ -20,8 +20,8 @@ from warroom.core import audit
 from warroom.core.errors import ConflictError, InvalidInputError
 from warroom.emergency.cap import cap_time
 from warroom.emergency.models import Assignment, Incident, TimelineEntry, Unit
+from warroom.emergency.opening import create_incident
 from warroom.emergency.schemas import IncidentCreate, Location
-from warroom.emergency.service import create_incident
 from warroom.emergency.taxonomy import INCIDENT_TYPES
 
 SYSTEM_ID = "urn:warroom:makassar:carester112"

@@ -1,4 +1,5 @@
-"""Calls and incidents: intake, locating, duplicates, lifecycle, notes and partner scoping.
+"""Calls and incidents: call intake, duplicates, lifecycle, notes and partner scoping (opening
+an incident is in ``opening``).
 
 Functions take the caller's session and never commit. ``at`` lets the replay simulation run
 on its own clock; the API leaves it to now. ``scope`` is a partner's agency code: such callers
@@ -7,7 +8,6 @@ only see and act on incidents one of their agency's units was assigned to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,128 +18,16 @@ from sqlalchemy.orm import Session
 from warroom.core import audit, outbox
 from warroom.core.clock import utcnow
 from warroom.core.errors import InvalidInputError, NotFoundError
-from warroom.emergency import locating
-from warroom.emergency.aml import parse_aml
 from warroom.emergency.config import EmergencyConfig
-from warroom.emergency.events import CallReceived, IncidentCreated
+from warroom.emergency.events import CallReceived
 from warroom.emergency.lifecycle import OPEN_INCIDENT, IncidentStatus
 from warroom.emergency.models import Assignment, Call, Incident, TimelineEntry
-from warroom.emergency.schemas import CallCreate, IncidentCreate, Location
-from warroom.emergency.taxonomy import INCIDENT_TYPES, CallType, incident_type
+from warroom.emergency.opening import H3_RESOLUTION, Located, check_type, create_incident, locate
+from warroom.emergency.schemas import CallCreate, IncidentCreate
+from warroom.emergency.taxonomy import CallType
 from warroom.emergency.timeline import add_entry, change_status
 from warroom.emergency.units import release_units
 from warroom.geo.coords import haversine_m
-
-H3_RESOLUTION = 9  # about 170 m across: the duplicate search looks at a ring of these
-
-
-@dataclass(frozen=True)
-class Located:
-    lat: float
-    lon: float
-    source: str
-    accuracy_m: float | None
-    address: str
-
-
-def locate(
-    session: Session, *, aml: str | None, location: Location | None, address: str
-) -> Located | None:
-    """AML first (the handset knows best), then a map click, then the geocoded address."""
-    if aml:
-        found = parse_aml(aml)
-        return Located(found.lat, found.lon, found.transport, found.accuracy_m, address)
-    if location is not None:
-        return Located(location.lat, location.lon, "map", None, address)
-    if address:
-        hit = locating.geocode_address(session, address)
-        if hit is None:
-            raise InvalidInputError(
-                f"address {address!r} was not found; click the map or give coordinates"
-            )
-        return Located(hit.lat, hit.lon, "address", None, address)
-    return None
-
-
-def _type_or_fail(code: str) -> None:
-    if incident_type(code) is None:
-        known = ", ".join(INCIDENT_TYPES)
-        raise InvalidInputError(f"unknown incident type {code!r}; known types: {known}")
-
-
-def create_incident(
-    session: Session,
-    *,
-    data: IncidentCreate,
-    actor: audit.Actor,
-    first_call_at: datetime | None = None,
-    at: datetime | None = None,
-    located: Located | None = None,
-    external_id: str | None = None,
-) -> Incident:
-    now = at or utcnow()
-    _type_or_fail(data.type)
-    spec = INCIDENT_TYPES[data.type]
-    place = located or locate(session, aml=None, location=data.location, address=data.address)
-    if place is None:
-        raise InvalidInputError("an incident needs a location: coordinates or an address")
-    area = locating.area_of(session, place.lat, place.lon)
-    capabilities = data.required_capabilities
-    incident = Incident(
-        type=data.type,
-        priority=data.priority or spec.priority,
-        status=IncidentStatus.NEW.value,
-        required_capabilities=[c.value for c in capabilities]
-        if capabilities is not None
-        else [c.value for c in spec.capabilities],
-        lat=place.lat,
-        lon=place.lon,
-        h3_cell=h3.latlng_to_cell(place.lat, place.lon, H3_RESOLUTION),
-        address=place.address or data.address,
-        kelurahan_code=area.kelurahan_code,
-        kelurahan=area.kelurahan,
-        kecamatan_code=area.kecamatan_code,
-        kecamatan=area.kecamatan,
-        description=data.description,
-        external_id=external_id,
-        created_by=actor.label,
-        created_at=now,
-        first_call_at=first_call_at or now,
-        breaches=[],
-        version=1,
-    )
-    session.add(incident)
-    session.flush()
-    add_entry(
-        session,
-        incident_id=incident.id,
-        actor=actor,
-        kind="created",
-        at=now,
-        text=f"{spec.label} P{incident.priority} opened",
-        detail={"type": incident.type, "priority": incident.priority},
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="incident.created",
-        target_type="incident",
-        target_id=incident.id,
-        detail={"type": incident.type, "priority": incident.priority},
-    )
-    outbox.enqueue(
-        session,
-        IncidentCreated(
-            incident_id=incident.id,
-            type=incident.type,
-            priority=incident.priority,
-            lat=incident.lat,
-            lon=incident.lon,
-            kecamatan=incident.kecamatan,
-            occurred_at=now,
-        ),
-    )
-    return incident
 
 
 def take_call(
@@ -149,7 +37,7 @@ def take_call(
     answered = data.answered_at or at or utcnow()
     received = data.received_at or answered
     if data.incident_type is not None:
-        _type_or_fail(data.incident_type)
+        check_type(data.incident_type)
     place = locate(session, aml=data.aml, location=data.location, address=data.address)
     call = Call(
         caller_number=data.caller_number,
@@ -268,7 +156,7 @@ def find_duplicates(
 ) -> list[tuple[Incident, float, float]]:
     """Open incidents of the same type near the point whose last call is recent enough:
     (incident, distance in metres, minutes since its last call), nearest first."""
-    _type_or_fail(type_code)
+    check_type(type_code)
     now = at or utcnow()
     ring = max(1, int(config.duplicate_radius_m / 150) + 1)  # res-9 cells are ~174 m apart
     cells = list(h3.grid_disk(h3.latlng_to_cell(lat, lon, H3_RESOLUTION), ring))
