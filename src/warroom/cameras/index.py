@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from warroom.cameras.events import CameraEventMarked, CameraStatusChanged
@@ -43,14 +43,22 @@ def add_segments(session: Session, segments: list[NewSegment]) -> None:
         for row in rows:
             _apply_holds(session, row)
     session.execute(insert(Segment), rows)
-    open_gaps = session.scalars(
-        select(RecordingGap).where(
-            RecordingGap.camera_id.in_({s.camera_id for s in segments}),
-            RecordingGap.end_at.is_(None),
-        )
+    _close_gaps(session, segments)
+
+
+def _close_gaps(session: Session, segments: list[NewSegment]) -> None:
+    """An open gap ends where the camera's first new segment starts: one batched UPDATE (no
+    gap open, the usual case, matches no row)."""
+    first: dict[int, datetime] = {}
+    for s in segments:
+        first[s.camera_id] = min(first.get(s.camera_id, s.start_at), s.start_at)
+    gaps = cast(Table, RecordingGap.__table__)
+    session.connection().execute(
+        update(gaps)
+        .where(gaps.c.camera_id == bindparam("camera"), gaps.c.end_at.is_(None))
+        .values(end_at=bindparam("first_start")),
+        [{"camera": camera, "first_start": start} for camera, start in first.items()],
     )
-    for gap in open_gaps:
-        gap.end_at = min(s.start_at for s in segments if s.camera_id == gap.camera_id)
 
 
 def _events_overlap(session: Session, segments: list[NewSegment]) -> bool:
@@ -99,8 +107,15 @@ def last_segment_end(session: Session, *, camera_id: int) -> datetime | None:
     return session.scalar(select(func.max(Segment.end_at)).where(Segment.camera_id == camera_id))
 
 
-def store_health(session: Session, *, camera_id: int, health: dict[str, Any]) -> None:
-    session.execute(update(Camera).where(Camera.id == camera_id).values(health=health))
+def store_health(session: Session, *, figures: dict[int, dict[str, Any]]) -> None:
+    """Store several cameras' health figures in one batched UPDATE."""
+    if not figures:
+        return
+    cameras = cast(Table, Camera.__table__)
+    session.connection().execute(
+        update(cameras).where(cameras.c.id == bindparam("camera")).values(health=bindparam("h")),
+        [{"camera": camera, "h": health} for camera, health in figures.items()],
+    )
 
 
 def set_status(

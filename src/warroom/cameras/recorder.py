@@ -17,21 +17,23 @@ import os
 import signal
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from warroom.cameras.config import CamerasSettings
+from warroom.cameras.health import Health
 from warroom.cameras.index import NewSegment
+from warroom.cameras.watchclock import WatchClock
 
 log = logging.getLogger("warroom.cameras.recorder")
 
 PROGRESS_SECONDS = 3  # progress reports and index polls; the watchdog acts within this
 HEALTH_REFRESH_SECONDS = 30  # unchanged status is re-stored this often (fps, bitrate)
 STOP_GRACE_SECONDS = 5.0
-DEGRADED_FPS_SHARE = 0.5  # below half the camera's usual frame rate it is degraded
-FPS_WINDOW = 3  # progress reports the frame rate is measured over
+PIPE_READ_BYTES = 65536
 FAILURE_HINTS = (
     ("401", "wrong credentials (RTSP 401 Unauthorized)"),
     ("403", "access refused by the camera (RTSP 403)"),
@@ -46,7 +48,8 @@ FAILURE_HINTS = (
 class RecorderSink(Protocol):
     """Where a recorder reports; implemented over the database by the cameras runtime."""
 
-    async def segments(self, segments: list[NewSegment]) -> None: ...
+    def segments(self, segments: list[NewSegment]) -> None:
+        """Queue finished segments for indexing; must not block."""
 
     async def status(
         self, camera_id: int, status: str, detail: str, health: dict[str, Any]
@@ -106,52 +109,21 @@ def ffmpeg_command(
 
 
 @dataclass
-class Health:
-    """Rolling figures from ffmpeg's progress reports and the segments it finished. Frame rates
-    are taken over a window of reports: with stream copy ffmpeg reports frames in bursts."""
+class _Run:
+    """What the watch looks at while one ffmpeg runs."""
 
-    reconnects: int = 0
-    frames: int = 0
-    fps: float = 0.0
-    usual_fps: float = 0.0
-    last_frame_at: float = 0.0
-    samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=FPS_WINDOW))
-    recent_bytes: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=30))
-
-    def new_run(self, now: float) -> None:
-        self.frames, self.last_frame_at = 0, now
-        self.samples.clear()
-
-    def frame_report(self, frames: int, now: float) -> None:
-        self.samples.append((now, frames))
-        if frames > self.frames:
-            self.frames, self.last_frame_at = frames, now
-        if len(self.samples) == self.samples.maxlen:
-            (t0, f0), (t1, f1) = self.samples[0], self.samples[-1]
-            self.fps = (f1 - f0) / max(t1 - t0, 1e-3)
-            self.usual_fps = max(self.usual_fps * 0.99, self.fps)
-
-    def bitrate_kbps(self) -> float:
-        if len(self.recent_bytes) < 2:
-            return 0.0
-        span = self.recent_bytes[-1][0] - self.recent_bytes[0][0]
-        total = sum(b for _, b in list(self.recent_bytes)[1:])
-        return total * 8 / 1000 / span if span > 0 else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "fps": round(self.fps, 2),
-            "bitrate_kbps": round(self.bitrate_kbps(), 1),
-            "reconnects": self.reconnects,
-        }
-
-    def status(self) -> str:
-        slow = self.usual_fps > 0 and self.fps < self.usual_fps * DEGRADED_FPS_SHARE
-        return "degraded" if slow else "online"
+    progress: _ProgressReader
+    indexer: _SegmentIndexer
+    reported: str = ""
+    stored_at: float = 0.0
 
 
 class Recorder:
-    """Keeps one camera recording until :meth:`stop`."""
+    """Keeps one camera recording until :meth:`stop`.
+
+    Recorders of one process share a :class:`WatchClock`: one wake-up per period for all of
+    them (see watchclock.py); a recorder without one gets its own.
+    """
 
     def __init__(
         self,
@@ -161,13 +133,17 @@ class Recorder:
         out_dir: Path,
         config: CamerasSettings,
         sink: RecorderSink,
+        clock: WatchClock | None = None,
     ) -> None:
         self.camera_id, self._url, self._dir = camera_id, url, out_dir
         self._config, self._sink = config, sink
+        self._clock = clock if clock is not None else WatchClock(PROGRESS_SECONDS)
         self.health = Health()
         self.process: asyncio.subprocess.Process | None = None
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._current: _Run | None = None
+        self._follow_ups: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"recorder-{self.camera_id}")
@@ -199,8 +175,8 @@ class Recorder:
         day_dir.mkdir(parents=True, exist_ok=True)
         stem = started.strftime("%H%M%S%f")
         command = ffmpeg_command(self._config.ffmpeg, self._url, day_dir, stem, self._config)
-        # Progress goes to a plain pipe read without blocking when the watchdog wakes, not to an
-        # event-loop reader: one wake-up per camera per period instead of one per line.
+        # Progress goes to a plain pipe read without blocking when the clock ticks, not to an
+        # event-loop reader: no wake-up per line.
         progress_read, progress_write = os.pipe()
         os.set_blocking(progress_read, False)
         try:
@@ -213,50 +189,58 @@ class Recorder:
             )
         finally:
             os.close(progress_write)
-        progress = _ProgressReader(progress_read)
+        run = _Run(
+            _ProgressReader(progress_read),
+            _SegmentIndexer(self.camera_id, day_dir / f"{stem}.csv", day_dir),
+        )
         stderr: deque[str] = deque(maxlen=20)
-        indexer = _SegmentIndexer(self.camera_id, day_dir / f"{stem}.csv", day_dir)
         self.health.new_run(time.monotonic())
-        collector = asyncio.create_task(_collect(self.process.stderr, stderr))
-        watcher = asyncio.create_task(self._watch(indexer, progress))
+        self._current = run
+        self._clock.add(self)
         try:
+            await _collect(self.process.stderr, stderr)
             await self.process.wait()
-            await collector
         finally:
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
-            progress.close()
-        await self._index(indexer)  # the segment finished on exit
+            self._clock.discard(self)
+            self._current = None
+            # A status write still in flight must land before "offline" is reported.
+            await asyncio.gather(*self._follow_ups, return_exceptions=True)
+            run.progress.close()
+        self._index(run.indexer, time.monotonic())  # the segment finished on exit
         return "stopped" if self._stopping.is_set() else explain_failure(list(stderr))
 
-    async def _watch(self, indexer: _SegmentIndexer, progress: _ProgressReader) -> None:
-        """Every report: index finished segments, report health, restart on a stall."""
-        reported, stored_at = "", 0.0
-        while True:
-            await asyncio.sleep(PROGRESS_SECONDS)
-            frames = progress.latest_frames()
-            if frames is not None:
-                self.health.frame_report(frames, time.monotonic())
-            await self._index(indexer)
-            idle = time.monotonic() - self.health.last_frame_at
-            if idle > self._config.stall_seconds:
-                log.warning("recorder stalled; restarting", extra={"camera_id": self.camera_id})
-                await self._interrupt()
-                return
-            if self.health.fps > 0:  # frames flowing and their rate measured
-                status = self.health.status()
-                health = self.health.as_dict()
-                if status != reported or time.monotonic() - stored_at > HEALTH_REFRESH_SECONDS:
-                    await self._sink.status(self.camera_id, status, "", health)
-                    reported, stored_at = status, time.monotonic()
+    def tick(self, now: float) -> None:
+        """Each period: index finished segments, update health, restart on a stall."""
+        run = self._current
+        if run is None:
+            return
+        frames = run.progress.latest_frames()
+        if frames is not None:
+            self.health.frame_report(frames, now)
+        self._index(run.indexer, now)
+        if now - self.health.last_frame_at > self._config.stall_seconds:
+            log.warning("recorder stalled; restarting", extra={"camera_id": self.camera_id})
+            self._clock.discard(self)
+            self._follow_up(self._interrupt())
+            return
+        if self.health.fps <= 0:  # frames not flowing yet, or their rate not measured
+            return
+        status = self.health.status()
+        if status != run.reported or now - run.stored_at > HEALTH_REFRESH_SECONDS:
+            run.reported, run.stored_at = status, now
+            self._follow_up(self._sink.status(self.camera_id, status, "", self.health.as_dict()))
 
-    async def _index(self, indexer: _SegmentIndexer) -> None:
+    def _follow_up(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._follow_ups.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(self._follow_ups.discard)
+
+    def _index(self, indexer: _SegmentIndexer, now: float) -> None:
         found = indexer.poll()
         if found:
-            now = time.monotonic()
             for segment in found:
                 self.health.recent_bytes.append((now, segment.bytes))
-            await self._sink.segments(found)
+            self._sink.segments(found)
 
     async def _interrupt(self) -> None:
         """SIGINT lets ffmpeg finish the segment in hand (it exits 255); kill if it hangs."""
@@ -287,21 +271,23 @@ class _ProgressReader:
 
     def latest_frames(self) -> int | None:
         chunks = [self._tail]
-        while True:
+        while True:  # a short read means the pipe is drained: usually one read, no EAGAIN
             try:
-                chunk = os.read(self._fd, 65536)
+                chunk = os.read(self._fd, PIPE_READ_BYTES)
             except BlockingIOError:
                 break
-            if not chunk:
-                break
             chunks.append(chunk)
+            if len(chunk) < PIPE_READ_BYTES:
+                break
         data = b"".join(chunks)
         complete, _, self._tail = data.rpartition(b"\n")
-        frames = None
-        for line in complete.split(b"\n"):
-            if line.startswith(b"frame=") and line[6:].strip().isdigit():
-                frames = int(line[6:])
-        return frames
+        at = complete.rfind(b"frame=")  # only the newest report counts
+        while at > 0 and complete[at - 1 : at] != b"\n":  # "frame=" inside another key
+            at = complete.rfind(b"frame=", 0, at)
+        if at < 0:
+            return None
+        value = complete[at + 6 :].split(b"\n", 1)[0].strip()
+        return int(value) if value.isdigit() else None
 
     def close(self) -> None:
         os.close(self._fd)
@@ -312,15 +298,15 @@ class _SegmentIndexer:
     the first segment appears, so consecutive segments of one run neither overlap nor gap."""
 
     def __init__(self, camera_id: int, csv_path: Path, folder: Path) -> None:
-        self._camera_id, self._csv, self._folder = camera_id, csv_path, folder
+        self._camera_id, self._csv, self._folder = camera_id, str(csv_path), folder
         self._offset = 0
         self._anchor: datetime | None = None
 
     def poll(self) -> list[NewSegment]:
         try:
-            if self._csv.stat().st_size <= self._offset:
+            if os.stat(self._csv).st_size <= self._offset:
                 return []  # one stat per poll; the list grows once per segment
-            with self._csv.open("rb") as handle:
+            with open(self._csv, "rb") as handle:
                 handle.seek(self._offset)
                 data = handle.read()
         except FileNotFoundError:
@@ -338,7 +324,11 @@ class _SegmentIndexer:
         except ValueError:
             return None
         path = self._folder / name
-        if not path.exists() or end <= start:
+        try:
+            size = os.stat(path).st_size
+        except FileNotFoundError:
+            return None
+        if end <= start:
             return None
         if self._anchor is None:
             self._anchor = datetime.now(UTC) - timedelta(seconds=end)
@@ -347,6 +337,6 @@ class _SegmentIndexer:
             tier="hot",
             start_at=self._anchor + timedelta(seconds=start),
             end_at=self._anchor + timedelta(seconds=end),
-            bytes=path.stat().st_size,
+            bytes=size,
             path=str(path),
         )

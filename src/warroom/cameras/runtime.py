@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,7 +22,9 @@ from warroom.cameras.events import CameraRegistered, CameraRemoved, CameraUpdate
 from warroom.cameras.index import NewSegment
 from warroom.cameras.live import LiveStreams
 from warroom.cameras.models import Camera
-from warroom.cameras.recorder import Recorder
+from warroom.cameras.recorder import PROGRESS_SECONDS, Recorder
+from warroom.cameras.removals import RemovalJournal
+from warroom.cameras.watchclock import WatchClock
 from warroom.core import audit, outbox
 from warroom.core.audit import SYSTEM, Actor
 from warroom.core.bus.base import Subscription
@@ -90,10 +93,9 @@ class DatabaseSink:
         session: Any, batch: list[NewSegment], health: dict[int, dict[str, Any]]
     ) -> None:
         index.add_segments(session, batch)
-        for camera_id, figures in health.items():
-            index.store_health(session, camera_id=camera_id, health=figures)
+        index.store_health(session, figures=health)
 
-    async def segments(self, segments: list[NewSegment]) -> None:
+    def segments(self, segments: list[NewSegment]) -> None:
         self._pending.extend(segments)
 
     async def status(
@@ -131,6 +133,7 @@ class CamerasRuntime:
     def __init__(self, config: CamerasSettings | None = None) -> None:
         self.config = config or CamerasSettings()
         self.recorders: dict[int, Recorder] = {}
+        self.clock = WatchClock(PROGRESS_SECONDS)  # one wake-up per period for all recorders
         self.live: LiveStreams | None = None
         self.simulator: Any = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -209,6 +212,7 @@ class CamerasRuntime:
             out_dir=self.hot_root / f"camera-{camera_id}",
             config=self.config,
             sink=self.sink,
+            clock=self.clock,
         )
         self.recorders[camera_id] = recorder
         recorder.start()
@@ -231,8 +235,11 @@ class CamerasRuntime:
                 log.exception("retention run failed; retrying next interval")
 
     def run_retention(self, *, actor: Actor = SYSTEM) -> retention.SweepResult:
-        """Archive what is due, then sweep; unlink files only after the index committed."""
+        """Archive what is due, then sweep; files go only after the index committed (the
+        journal covers a crash in between: see removals.py)."""
         db = self._app_db()
+        journal = RemovalJournal(self.hot_root)
+        journal.recover(db)
         with db.read() as session:
             jobs = archive.due(
                 session, now=utcnow(), hot_root=self.hot_root, archive_root=self.archive_root
@@ -242,6 +249,7 @@ class CamerasRuntime:
                 with db.write() as session:
                     archive.swap(session, job=job)
                 job.source.unlink(missing_ok=True)
+        pending: Path | None = None
         with db.write() as session:
             result = retention.sweep(session, now=utcnow(), budgets=self.budgets)
             if result.deleted or actor is not SYSTEM:
@@ -258,7 +266,9 @@ class CamerasRuntime:
                     session,
                     RetentionSwept(deleted_segments=result.deleted, freed_bytes=result.freed_bytes),
                 )
-        retention.unlink_all(result.paths)
+                pending = journal.record(result.ids, result.paths)  # before the commit
+        if pending is not None:
+            journal.finish(pending, result.paths)
         return result
 
     @property
