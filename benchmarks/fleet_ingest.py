@@ -6,7 +6,8 @@ against the raw insert rate of the same rows into the same database, measured in
 
 The server side runs in this process as in `warroom serve` (fleet pipeline, TCP listener,
 in-memory bus with a live-map subscriber); simulated trackers run in a separate process and
-send a packet, wait for its ack (sent only after the commit), and send the next. Teltonika
+send a packet, wait for its ack (sent only after the commit), and send the next. Both sides
+run on uvloop when it is installed, as `warroom serve` does. Teltonika
 devices send `--per-packet` buffered records per packet (FMB default: a record a second, a
 packet every few seconds); GT06 sends one fix per frame. Prints one JSON object.
 """
@@ -15,14 +16,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import multiprocessing
 import os
 import tempfile
 import time
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert
 
@@ -47,6 +50,7 @@ from warroom.fleet.protocols import PROTOCOLS
 from warroom.fleet.schemas import DeviceCreate, VehicleCreate
 from warroom.fleet.store import COLUMN_LIST, PG_INSERT, SQLITE_INSERT, PositionRow
 
+T = TypeVar("T")
 ACTOR = Actor("bench", "bench")
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
 
@@ -109,13 +113,23 @@ def client_process(
     port: int, protocol: str, devices: range, per_packet: int, until: float, out: Any
 ) -> None:
     async def main() -> None:
-        acked = [0]
+        acked, started = [0], time.time()
         await asyncio.gather(
             *(_device(n, port, protocol, per_packet, until, acked) for n in devices)
         )
-        out.put(acked[0])
+        out.put((acked[0], time.process_time() / (time.time() - started)))
 
-    asyncio.run(main())
+    _run(main())
+
+
+def _run(main: Coroutine[Any, Any, T]) -> T:
+    """Run on uvloop when it is installed, as `warroom serve` does (uvicorn picks it)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 async def run_server(db: Database, args: argparse.Namespace) -> dict[str, Any]:
@@ -147,7 +161,8 @@ async def run_server(db: Database, args: argparse.Namespace) -> dict[str, Any]:
     await asyncio.sleep(args.seconds)
     elapsed = time.perf_counter() - t0
     stored_after, cpu = _stored(db), time.process_time() - cpu_before
-    acked = await asyncio.get_running_loop().run_in_executor(None, queue.get)
+    report = functools.partial(queue.get, timeout=args.seconds + 60)  # fails, never hangs
+    acked, client_cpu = await asyncio.get_running_loop().run_in_executor(None, report)
     proc.join()
     await listener.stop()
     await pipeline.stop()
@@ -156,6 +171,7 @@ async def run_server(db: Database, args: argparse.Namespace) -> dict[str, Any]:
         "positions_per_s": round((stored_after - stored_before) / elapsed),
         "positions_acked_total": acked,
         "server_cpu_share": round(cpu / elapsed, 2),
+        "client_cpu_share": round(client_cpu, 2),  # the simulated trackers' process
         "live_positions_published": live_positions[0],
     }
 
@@ -226,7 +242,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}" if args.database == "sqlite" else args.database
         db = prepare(url, args.devices, args.protocol)
-        result = asyncio.run(run_server(db, args))
+        result = _run(run_server(db, args))
         baseline = raw_insert_rate(db, 100_000, 2000)
         db.dispose()
     print(

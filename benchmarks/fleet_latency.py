@@ -8,7 +8,8 @@ sending `--rate` positions a second (open loop: `--devices` Teltonika devices, o
 rate/devices records a second each), and here: `--probes` devices that each send one fresh
 fix a second and a WebSocket client on /ws/fleet. Latency = time the fix appears on the socket
 minus the time its packet was written. Prints one JSON object with p50/p99/max, the load
-actually achieved and the baseline (latency of the same probes with no load, same run).
+actually achieved and the server's CPU share over the probes' window (1.0 = one core busy),
+and the baseline (latency of the same probes with no load, same run).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -180,14 +182,14 @@ def main() -> None:
         }  # fmt: skip
         server = subprocess.Popen([sys.executable, "-m", "warroom", "serve"], env=env)
         try:
-            result = run(args, f"http://127.0.0.1:{web_port}", port)
+            result = run(args, f"http://127.0.0.1:{web_port}", port, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
     print(json.dumps({"benchmark": "fleet_latency", "database": url.split(":")[0], **result}))
 
 
-def run(args: argparse.Namespace, web: str, port: int) -> dict[str, Any]:
+def run(args: argparse.Namespace, web: str, port: int, server: int) -> dict[str, Any]:
     deadline = time.time() + 60
     while True:
         try:
@@ -209,18 +211,38 @@ def run(args: argparse.Namespace, web: str, port: int) -> dict[str, Any]:
     )
     load.start()
     time.sleep(5)  # let the load settle
-    stored_before = _stored(web, token)
-    started = time.time()
+    window: dict[str, float] = {}
+    sampler = threading.Thread(target=_sample_load, args=(web, token, server, args, window))
+    sampler.start()
     loaded = asyncio.run(measure(args, web, port, token, probes, args.seconds))
-    rate = (_stored(web, token) - stored_before) / (time.time() - started)
+    sampler.join()
     load.join()
     return {
         "offered_positions_per_s": per_second * args.devices,
-        "achieved_positions_per_s": round(rate),
+        "achieved_positions_per_s": round(window["stored"] / window["seconds"]),
+        "server_cpu_share": round(window["cpu"] / window["seconds"], 2),
         "under_load": summary(loaded),
         "baseline_no_load": summary(idle),
         "ratio_p99_to_1s_target": round(summary(loaded).get("p99_ms", 0) / 1000, 3),
     }
+
+
+def _sample_load(
+    web: str, token: str, server: int, args: argparse.Namespace, out: dict[str, float]
+) -> None:
+    """Positions stored and server CPU seconds over the measured window only (the probes'
+    seconds, while the load runs), not over the watcher's tail after it."""
+    stored, cpu, started = _stored(web, token), _cpu_seconds(server), time.time()
+    time.sleep(args.seconds)
+    out["stored"] = _stored(web, token) - stored
+    out["cpu"] = _cpu_seconds(server) - cpu
+    out["seconds"] = time.time() - started
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _stored(web: str, token: str) -> int:

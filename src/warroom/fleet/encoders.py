@@ -6,6 +6,7 @@ position, Teltonika IMEI and Codec 8 AVL packet, OsmAnd query, H02 V1 text.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -53,12 +54,14 @@ def teltonika_login(imei: str) -> bytes:
     return len(imei).to_bytes(2, "big") + imei.encode()
 
 
+_AVL_FIX = struct.Struct(">QBiihHBH")  # as `teltonika_avl` reads it
+
+
 def _avl_record(fix: SimFix) -> bytes:
-    record = round(fix.time.timestamp() * 1000).to_bytes(8, "big") + b"\x00"
-    record += round(fix.lon * 1e7).to_bytes(4, "big", signed=True)
-    record += round(fix.lat * 1e7).to_bytes(4, "big", signed=True)
-    record += (0).to_bytes(2, "big") + (int(fix.course) % 360).to_bytes(2, "big")
-    record += bytes([9 if fix.valid else 0]) + round(fix.speed_kmh).to_bytes(2, "big")
+    record = _AVL_FIX.pack(
+        round(fix.time.timestamp() * 1000), 0, round(fix.lon * 1e7), round(fix.lat * 1e7), 0,
+        int(fix.course) % 360, 9 if fix.valid else 0, round(fix.speed_kmh),
+    )  # fmt: skip
     if fix.ignition is None:
         return record + b"\x00\x00\x00\x00\x00\x00"  # event id, no I/O elements
     return record + b"\x00\x01\x01\xef" + bytes([fix.ignition]) + b"\x00\x00\x00"

@@ -35,9 +35,14 @@ class RecentTimes:
 
 class PositionFilter:
     def __init__(self, config: FleetConfig) -> None:
-        self._config = config
+        # Read once: the checks run for every fix.
+        self._invalid = config.filter_invalid
+        self._duplicates = config.filter_duplicates
         self._future = timedelta(seconds=config.filter_future_seconds)
         self._past = timedelta(days=config.filter_past_days)
+        self._check_future = bool(config.filter_future_seconds)
+        self._check_past = bool(config.filter_past_days)
+        self._max_speed_kmh = config.filter_max_speed_kmh
 
     def reject_reason(
         self,
@@ -46,30 +51,31 @@ class PositionFilter:
         latest: PositionRecord | None,
         recent: RecentTimes,
         now: datetime,
+        step_m: float | None = None,
     ) -> str | None:
-        """Why `fix` is dropped, or None to keep it."""
-        config = self._config
-        if config.filter_invalid and not fix.valid:
+        """Why `fix` is dropped, or None to keep it. `step_m`, when the caller already knows
+        it, is the distance from `latest` to `fix`."""
+        time = fix.time
+        if self._invalid and not fix.valid:
             return "invalid"
-        if config.filter_duplicates and fix.time in recent.seen:
+        if self._duplicates and time in recent.seen:
             return "duplicate"
-        if config.filter_future_seconds and fix.time > now + self._future:
+        if self._check_future and time > now + self._future:
             return "future"
-        if config.filter_past_days and fix.time < now - self._past:
+        if self._check_past and time < now - self._past:
             return "past"
-        if self._jumped(fix, latest):
+        if self._jumped(fix, latest, step_m):
             return "jump"
         return None
 
-    def _jumped(self, fix: PositionRecord, latest: PositionRecord | None) -> bool:
+    def _jumped(
+        self, fix: PositionRecord, latest: PositionRecord | None, step_m: float | None
+    ) -> bool:
         """Only checked against an older latest fix: out-of-order data has no neighbour here."""
-        limit = self._config.filter_max_speed_kmh
+        limit = self._max_speed_kmh
         if not limit or latest is None or fix.time <= latest.time:
             return False
-        return self._implied_speed(latest, fix) > limit
-
-    @staticmethod
-    def _implied_speed(previous: PositionRecord, fix: PositionRecord) -> float:
-        seconds = (fix.time - previous.time).total_seconds()
-        meters = distance_m(previous.lat, previous.lon, fix.lat, fix.lon)
-        return meters / seconds * 3.6
+        seconds = (fix.time - latest.time).total_seconds()
+        if step_m is None:
+            step_m = distance_m(latest.lat, latest.lon, fix.lat, fix.lon)
+        return step_m / seconds * 3.6 > limit

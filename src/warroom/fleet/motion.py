@@ -13,16 +13,36 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 EARTH_RADIUS_M = 6_371_008.8
 
 
+_RADIANS = math.pi / 180.0  # what math.radians multiplies by
+_DIAMETER_M = 2 * EARTH_RADIUS_M
+_sin, _cos, _asin, _sqrt = math.sin, math.cos, math.asin, math.sqrt
+
+
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine); scalar math is faster than numpy for one pair."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+    """Great-circle distance (haversine); scalar math is faster than numpy for one pair.
+    Runs a few times per fix, hence the local names and products instead of `**`."""
+    p1, p2 = lat1 * _RADIANS, lat2 * _RADIANS
+    half_dp, half_dl = _sin((p2 - p1) / 2), _sin((lon2 - lon1) * _RADIANS / 2)
+    a = half_dp * half_dp + _cos(p1) * _cos(p2) * half_dl * half_dl
+    return _DIAMETER_M * _asin(_sqrt(a) if a < 1.0 else 1.0)
+
+
+class FixLike(Protocol):
+    """What trip detection reads of a fix: a `Fix`, or a decoded position as it is."""
+
+    @property
+    def time(self) -> datetime: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lon(self) -> float: ...
+    @property
+    def speed_kmh(self) -> float | None: ...
 
 
 @dataclass(frozen=True)
@@ -43,8 +63,8 @@ class Fix:
 
 @dataclass(frozen=True)
 class Trip:
-    start: Fix
-    end: Fix
+    start: FixLike
+    end: FixLike
     distance_m: float
     max_speed_kmh: float
     idle_s: float
@@ -60,7 +80,7 @@ class Trip:
 
 @dataclass(frozen=True)
 class Stop:
-    start: Fix
+    start: FixLike
     end_time: datetime
 
     @property
@@ -72,28 +92,29 @@ class Stop:
 class _Leg:
     """The trip in progress."""
 
-    start: Fix
+    start: FixLike
     distance_m: float = 0.0
     max_speed_kmh: float = 0.0
     idle_s: float = 0.0
-    still_since: Fix | None = None
+    still_since: FixLike | None = None
     distance_at_still: float = 0.0
 
 
 @dataclass
 class TripDetector:
     settings: MotionSettings = field(default_factory=MotionSettings)
-    last: Fix | None = None
-    anchor: Fix | None = None  # where the vehicle stands while stopped
-    last_still: Fix | None = None
+    last: FixLike | None = None
+    anchor: FixLike | None = None  # where the vehicle stands while stopped
+    last_still: FixLike | None = None
     leg: _Leg | None = None
 
     @property
     def moving(self) -> bool:
         return self.leg is not None
 
-    def feed(self, fix: Fix) -> tuple[Fix | None, Trip | None]:
-        """Add the next fix; returns (start of a trip that began, trip that ended)."""
+    def feed(self, fix: FixLike, step_m: float | None = None) -> tuple[FixLike | None, Trip | None]:
+        """Add the next fix; returns (start of a trip that began, trip that ended).
+        `step_m`, when the caller already knows it, is the distance from the previous fix."""
         last, self.last = self.last, fix
         if last is None:
             self.anchor = self.last_still = fix
@@ -103,24 +124,25 @@ class TripDetector:
         if self.leg is not None and gap >= self.settings.stop_gap_s:
             ended = self._end(last, self.leg.distance_m)
             self.anchor = self.last_still = fix  # where it reappears, it is taken as standing
-        step = distance_m(last.lat, last.lon, fix.lat, fix.lon)
+        step = distance_m(last.lat, last.lon, fix.lat, fix.lon) if step_m is None else step_m
         speed = fix.speed_kmh if fix.speed_kmh is not None else _speed(step, gap)
         if self.leg is None:
             return self._while_stopped(fix, speed), ended
         return None, ended or self._while_moving(fix, step, speed)
 
-    def _while_stopped(self, fix: Fix, speed: float) -> Fix | None:
+    def _while_stopped(self, fix: FixLike, speed: float) -> FixLike | None:
         assert self.anchor is not None
         if speed < self.settings.moving_speed_kmh:
             self.last_still = fix
+            return None
         away = distance_m(self.anchor.lat, self.anchor.lon, fix.lat, fix.lon)
-        if away < self.settings.min_distance_m or speed < self.settings.moving_speed_kmh:
+        if away < self.settings.min_distance_m:
             return None
         start = self.last_still or self.anchor
         self.leg = _Leg(start, distance_m(start.lat, start.lon, fix.lat, fix.lon), speed)
         return start
 
-    def _while_moving(self, fix: Fix, step: float, speed: float) -> Trip | None:
+    def _while_moving(self, fix: FixLike, step: float, speed: float) -> Trip | None:
         leg = self.leg
         assert leg is not None
         leg.distance_m += step
@@ -138,7 +160,7 @@ class TripDetector:
         self.last_still = fix
         return self._end(leg.still_since, leg.distance_at_still)
 
-    def _end(self, end: Fix, distance: float) -> Trip:
+    def _end(self, end: FixLike, distance: float) -> Trip:
         leg = self.leg
         assert leg is not None
         self.leg, self.anchor, self.last_still = None, end, end

@@ -22,7 +22,7 @@ from warroom.fleet.config import FleetConfig
 from warroom.fleet.directory import DeviceDirectory, DeviceInfo
 from warroom.fleet.fences import load_fences
 from warroom.fleet.live import LivePublisher
-from warroom.fleet.protocols import AlarmRecord, PositionRecord, Record
+from warroom.fleet.protocols import Record
 from warroom.fleet.schemas import DeviceCreate
 from warroom.fleet.store import load_states
 from warroom.fleet.tracker import Tracker
@@ -81,7 +81,7 @@ class Pipeline:
     async def store(self, info: DeviceInfo, records: tuple[Record, ...]) -> None:
         """Accept `records` of one device; returns when its fixes are committed."""
         job = Job(info, records, utcnow())
-        if any(isinstance(r, PositionRecord | AlarmRecord) for r in records):
+        if job.fixes:
             await self.writer.store(job)
         else:
             self.writer.submit(job)

@@ -153,8 +153,8 @@ def _visits(raw: list[tuple[Any, ...]], fences: FenceSet) -> Iterator[dict[str, 
     """Enter and exit of each geofence, from consecutive fixes inside it."""
     open_visits: dict[int, datetime] = {}
     last_time: datetime | None = None
-    for time, lat, lon, *_ in raw:
-        inside = fences.at(lat, lon)
+    each = fences.inside_each([row[1] for row in raw], [row[2] for row in raw])
+    for (time, *_), inside in zip(raw, each, strict=True):
         for fence in sorted(inside - open_visits.keys()):
             open_visits[fence] = time
         for fence in sorted(open_visits.keys() - inside):

@@ -4,6 +4,8 @@ Runs in the writer thread only (one thread owns all state, no locks): the group-
 hands it each batch before the commit, stores the rows and the events it returns in that same
 transaction, and publishes the live positions after the commit. A fix older than the latest
 one is stored but changes nothing live: buffered data never moves a vehicle backwards.
+Geofences are tested in `finish`, once for all the fixes of a batch, and applied in order;
+so within a batch a fix's geofence events follow its other events.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from warroom.fleet.config import FleetConfig
 from warroom.fleet.directory import DeviceInfo
 from warroom.fleet.fences import FenceSet
 from warroom.fleet.filters import PositionFilter, RecentTimes
-from warroom.fleet.motion import Fix, MotionSettings, TripDetector
+from warroom.fleet.motion import Fix, MotionSettings, TripDetector, distance_m
 from warroom.fleet.protocols import AlarmRecord, PositionRecord, Record
 from warroom.fleet.store import PositionRow
 
@@ -55,11 +57,12 @@ class Outcome:
     changed: dict[int, DeviceLive] = field(default_factory=dict)
     live: dict[int, dict[str, Any]] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
+    # Fixes whose geofences `Tracker.finish` tests together: (device, fix, its first fix?).
+    fence_checks: list[tuple[DeviceLive, PositionRecord, bool]] = field(default_factory=list)
 
 
 class Tracker:
     def __init__(self, config: FleetConfig) -> None:
-        self._config = config
         self._filter = PositionFilter(config)
         self._motion = MotionSettings(
             config.moving_speed_kmh,
@@ -68,6 +71,7 @@ class Tracker:
             config.trip_stop_gap_seconds,
         )
         self._offline_after = timedelta(seconds=config.offline_after_seconds)
+        self._overspeed_kmh = config.overspeed_kmh
         self.fences = FenceSet()
         self.devices: dict[int, DeviceLive] = {}
         self.dirty: set[int] = set()
@@ -107,27 +111,31 @@ class Tracker:
     def _position(
         self, live: DeviceLive, fix: PositionRecord, received_at: datetime, out: Outcome
     ) -> None:
+        latest = live.latest
+        # The step from the latest fix serves the jump filter and trip detection alike.
+        newer = latest is None or fix.time > latest.time
+        step = None
+        if newer and latest is not None:
+            step = distance_m(latest.lat, latest.lon, fix.lat, fix.lon)
         reason = self._filter.reject_reason(
-            fix, latest=live.latest, recent=live.recent, now=received_at
+            fix, latest=latest, recent=live.recent, now=received_at, step_m=step
         )
-        if reason == "jump":
-            live.jumps += 1
-            if live.jumps >= JUMPS_BEFORE_ACCEPT:
-                reason = None
-        if reason is not None:
+        if reason is not None and (reason != "jump" or not _believed(live)):
             out.dropped[reason] = out.dropped.get(reason, 0) + 1
             return
         live.jumps = 0
         live.recent.add(fix.time)
         out.rows.append(_row(live.info, fix, received_at))
-        if live.latest is None or fix.time > live.latest.time:
-            self._advance(live, fix, out)
+        if newer:
+            self._advance(live, fix, out, step)
 
-    def _advance(self, live: DeviceLive, fix: PositionRecord, out: Outcome) -> None:
+    def _advance(
+        self, live: DeviceLive, fix: PositionRecord, out: Outcome, step: float | None
+    ) -> None:
         first = live.latest is None
         live.latest = fix
         info = live.info
-        started, ended = live.detector.feed(Fix(fix.time, fix.lat, fix.lon, fix.speed_kmh))
+        started, ended = live.detector.feed(fix, step)
         if started is not None:
             out.events.append(events.TripStarted(**_about(info), lat=started.lat, lon=started.lon))
         if ended is not None:
@@ -141,12 +149,14 @@ class Tracker:
                 )
             )
         self._check_speed(live, fix, out)
-        self._check_ignition(live, fix, out)
-        self._check_fences(live, fix, out, first=first)
+        if "ignition" in fix.attributes:
+            self._check_ignition(live, fix, out)
+        if self.fences.index is not None or live.fences:  # else nothing can change
+            out.fence_checks.append((live, fix, first))
         out.changed[info.id] = live
 
     def _check_speed(self, live: DeviceLive, fix: PositionRecord, out: Outcome) -> None:
-        limit = live.info.speed_limit_kmh or self._config.overspeed_kmh
+        limit = live.info.speed_limit_kmh or self._overspeed_kmh
         over = fix.speed_kmh is not None and fix.speed_kmh > limit
         if over and not live.overspeed:
             out.events.append(
@@ -169,10 +179,19 @@ class Tracker:
             out.events.append(events.IgnitionChanged(**_about(live.info), on=ignition))
         live.ignition = ignition
 
-    def _check_fences(
-        self, live: DeviceLive, fix: PositionRecord, out: Outcome, *, first: bool
+    def finish(self, out: Outcome) -> None:
+        """End of a batch: test the geofences of all its fixes in one index query, then
+        apply them in order (each device's fixes are queued in time order)."""
+        checks, out.fence_checks = out.fence_checks, []
+        if not checks:
+            return
+        each = self.fences.inside_each([c[1].lat for c in checks], [c[1].lon for c in checks])
+        for (live, _, first), inside in zip(checks, each, strict=True):
+            self._fence_transition(live, inside, out, first=first)
+
+    def _fence_transition(
+        self, live: DeviceLive, inside: frozenset[int], out: Outcome, *, first: bool
     ) -> None:
-        inside = self.fences.at(fix.lat, fix.lon)
         if inside == live.fences:
             return
         names = self.fences.names
@@ -245,12 +264,16 @@ def _about(info: DeviceInfo) -> dict[str, Any]:
     }
 
 
+def _believed(live: DeviceLive) -> bool:
+    """Count one more "impossible" jump; after a few in a row the device really moved."""
+    live.jumps += 1
+    return live.jumps >= JUMPS_BEFORE_ACCEPT
+
+
 def _row(info: DeviceInfo, fix: PositionRecord, received_at: datetime) -> PositionRow:
-    """In `store.COLUMN_LIST` order."""
-    return (
-        info.id, info.vehicle_id, fix.time, received_at, fix.valid, fix.lat, fix.lon,
-        fix.speed_kmh, fix.course, fix.altitude, fix.satellites, dict(fix.attributes),
-    )  # fmt: skip
+    """In `store.COLUMN_LIST` order: the record's fields from `valid` on are in that order
+    already. Attributes are shared, not copied: records are immutable."""
+    return (info.id, info.vehicle_id, fix.time, received_at, *fix[2:])
 
 
 def live_payload(live: DeviceLive) -> dict[str, Any]:

@@ -11,6 +11,10 @@ import logging
 from warroom.fleet.pipeline import Pipeline
 from warroom.fleet.protocols import ProtocolSpec
 
+# Pending connections the kernel queues (the default is 100): after a restart every tracker
+# of a fleet reconnects at once, and a full queue resets connections.
+LISTEN_BACKLOG = 4096
+
 
 class StreamListener:
     # Errors that end one connection and are nobody's fault worth a log line.
@@ -26,7 +30,9 @@ class StreamListener:
         self._connections: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, self.host, self.port)
+        self._server = await asyncio.start_server(
+            self._accept, self.host, self.port, backlog=LISTEN_BACKLOG
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         self.log.info("listening", extra={"protocol": self.spec.name, "port": self.port})
 

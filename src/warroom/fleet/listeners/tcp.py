@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from warroom.fleet.ingest import BAD_FRAMES, handle
 from warroom.fleet.listeners.stream import StreamListener
 from warroom.fleet.pipeline import Pipeline
-from warroom.fleet.protocols import Decoded, DecodeError, FrameOverflowError, ProtocolSpec, Session
+from warroom.fleet.protocols import (
+    Decoded,
+    DecodeError,
+    FrameOverflowError,
+    Framer,
+    ProtocolSpec,
+    Session,
+)
 
 log = logging.getLogger("warroom.fleet.tcp")
 READ_SIZE = 65536
@@ -41,27 +49,47 @@ class TcpListener(StreamListener):
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, remote: str
     ) -> None:
         assert self.spec.framer is not None
-        framer, session, bad = self.spec.framer(), Session(), 0
-        while True:
-            data = await asyncio.wait_for(reader.read(READ_SIZE), self.idle_timeout)
-            if not data:
-                return
-            messages: list[Decoded] = []
-            for frame in framer.feed(data):
-                try:
-                    messages.append(self.spec.decode(frame, session))
-                    bad = 0
-                except DecodeError as exc:
-                    bad += 1
-                    BAD_FRAMES.labels(self.spec.name).inc()
-                    log.debug("bad frame: %s", exc, extra={"remote": remote})
-            if bad >= MAX_BAD_IN_A_ROW:
-                return
-            if not messages:
-                continue
-            answer = await handle(self.pipeline, self.spec.name, messages, session, remote)
-            if answer.reply:
-                writer.write(answer.reply)
-                await writer.drain()
-            if answer.close:
-                return
+        connection = _Connection(self.spec.framer(), Session(), writer, remote)
+        loop = asyncio.get_running_loop()
+        # One timeout moved before each read: `wait_for` would wrap every read in a new task.
+        async with asyncio.timeout(None) as idle:
+            while True:
+                idle.reschedule(loop.time() + self.idle_timeout)
+                data = await reader.read(READ_SIZE)
+                if not data:
+                    return
+                idle.reschedule(None)  # waiting for a commit is not idleness
+                if not await self._received(connection, data):
+                    return
+
+    async def _received(self, connection: _Connection, data: bytes) -> bool:
+        """Decode, store and answer what arrived; False to close the connection."""
+        messages: list[Decoded] = []
+        for frame in connection.framer.feed(data):
+            try:
+                messages.append(self.spec.decode(frame, connection.session))
+                connection.bad = 0
+            except DecodeError as exc:
+                connection.bad += 1
+                BAD_FRAMES.labels(self.spec.name).inc()
+                log.debug("bad frame: %s", exc, extra={"remote": connection.remote})
+        if connection.bad >= MAX_BAD_IN_A_ROW:
+            return False
+        if not messages:
+            return True
+        answer = await handle(
+            self.pipeline, self.spec.name, messages, connection.session, connection.remote
+        )
+        if answer.reply:
+            connection.writer.write(answer.reply)
+            await connection.writer.drain()
+        return not answer.close
+
+
+@dataclass
+class _Connection:
+    framer: Framer
+    session: Session
+    writer: asyncio.StreamWriter
+    remote: str
+    bad: int = 0  # frames in a row that failed to decode

@@ -3,9 +3,18 @@
 - CRC-16/X-25 (GT06): poly 0x1021 reflected, init 0xFFFF, xorout 0xFFFF; check("123456789")
   = 0x906E.
 - CRC-16/ARC (Teltonika): poly 0x8005 reflected, init 0, xorout 0; check = 0xBB3D.
+
+Every Teltonika packet (hundreds of bytes) is checked, so the loop runs two bytes a step: for
+a reflected 16-bit CRC, xoring a little-endian 16-bit word into the register leaves a state
+that only a 65,536-entry table (two byte steps composed) maps to the next register. That
+halves the Python-level iterations; the table is built on first use.
 """
 
 from __future__ import annotations
+
+import struct
+from array import array
+from functools import cache
 
 
 def _reflected_table(poly: int) -> tuple[int, ...]:
@@ -22,9 +31,24 @@ _X25_TABLE = _reflected_table(0x8408)
 _ARC_TABLE = _reflected_table(0xA001)
 
 
+@cache
+def _word_table(table: tuple[int, ...]) -> array[int]:
+    """Two byte steps at once: entry `x` is the register after the bytes of `x ^ crc`.
+    An array (128 KiB) rather than a tuple of int objects: far fewer cache misses."""
+
+    def step(crc: int) -> int:
+        return (crc >> 8) ^ table[crc & 0xFF]
+
+    return array("H", (step(step(state)) for state in range(0x10000)))
+
+
 def _run(table: tuple[int, ...], crc: int, data: bytes) -> int:
-    for byte in data:
-        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
+    words = _word_table(table)
+    pairs = len(data) // 2
+    for word in struct.unpack_from(f"<{pairs}H", data):
+        crc = words[crc ^ word]
+    if len(data) % 2:
+        crc = (crc >> 8) ^ table[(crc ^ data[-1]) & 0xFF]
     return crc
 
 

@@ -12,14 +12,16 @@ ack. Command responses and time requests (which need the server clock) get no ec
 
 from __future__ import annotations
 
-from dataclasses import replace
+import struct
 from datetime import UTC, datetime, timedelta
 
 from warroom.fleet.protocols.binreader import Reader
 from warroom.fleet.protocols.crc import crc16_x25
 from warroom.fleet.protocols.framing import NEED_MORE, Framer, Step
 from warroom.fleet.protocols.records import (
+    NO_ATTRIBUTES,
     AlarmRecord,
+    Attributes,
     AttributeValue,
     Decoded,
     DecodeError,
@@ -34,6 +36,8 @@ SHORT_START = b"\x78\x78"
 LONG_START = b"\x79\x79"
 STOP = b"\r\n"
 MIN_LENGTH = 5  # type, serial, CRC
+_FIX = struct.Struct(">6BBIIBH")  # date and time, satellites, lat, lon, speed, course and flags
+_CELL = struct.Struct(">HBHBH")  # MCC, MNC, LAC, cell id (3 bytes)
 
 LOGIN = 0x01
 HEARTBEAT = 0x13
@@ -148,32 +152,37 @@ def _login_offset(bits: int) -> int:
     return -offset if bits & 0x8 else offset
 
 
-def _fix(body: Reader, session: Session) -> PositionRecord:
+def _fix(body: Reader, session: Session, attributes: Attributes = NO_ATTRIBUTES) -> PositionRecord:
     """Date (6), satellites (1), lat, lon (4 each), speed (1), course and flags (2)."""
-    year, month, day, hour, minute, second = body.take(6)
+    fields = _FIX.unpack(body.take(_FIX.size))
+    year, month, day, hour, minute, second, satellites, lat, lon, speed, flags = fields
     try:
         local = datetime(2000 + year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         raise DecodeError(f"GT06 date is invalid: {exc}") from None
-    satellites = body.u8() & 0x0F
-    lat = body.uint(4) / 1_800_000
-    lon = body.uint(4) / 1_800_000
-    speed = float(body.u8())
-    flags = body.u16()
+    if session.utc_offset_minutes:
+        local -= timedelta(minutes=session.utc_offset_minutes)
+    lat /= 1_800_000
+    lon /= 1_800_000
     return PositionRecord(
-        device_id=session.device_id,
-        time=local - timedelta(minutes=session.utc_offset_minutes),
-        valid=bool(flags & 0x1000),
-        lat=lat if flags & 0x0400 else -lat,
-        lon=-lon if flags & 0x0800 else lon,
-        speed_kmh=speed,
-        course=float(flags & 0x03FF),
-        satellites=satellites,
+        session.device_id,
+        local,
+        bool(flags & 0x1000),
+        lat if flags & 0x0400 else -lat,
+        -lon if flags & 0x0800 else lon,
+        float(speed),
+        float(flags & 0x03FF),
+        None,
+        satellites & 0x0F,
+        attributes,
     )
 
 
 def _position(kind: int, body: Reader, session: Session) -> PositionRecord:
-    fix = _fix(body, session)
+    """The fix, then (all but 0x10) the cell, then (0x22) ignition, event and archive flag:
+    read before the record is built so that it is built once."""
+    start = body.offset
+    body.skip(_FIX.size)
     attributes: dict[str, AttributeValue] = {}
     if kind != 0x10 and body.remaining >= 8:
         attributes.update(_cell(body))
@@ -181,11 +190,13 @@ def _position(kind: int, body: Reader, session: Session) -> PositionRecord:
         attributes["ignition"] = body.u8() > 0
         attributes["event"] = body.u8()
         attributes["archive"] = body.u8() == 1
-    return _with_attributes(fix, attributes)
+    body.offset = start
+    return _fix(body, session, attributes or NO_ATTRIBUTES)
 
 
 def _cell(body: Reader) -> dict[str, AttributeValue]:
-    return {"mcc": body.u16(), "mnc": body.u8(), "lac": body.u16(), "cid": body.uint(3)}
+    mcc, mnc, lac, cid_high, cid_low = _CELL.unpack(body.take(_CELL.size))
+    return {"mcc": mcc, "mnc": mnc, "lac": lac, "cid": cid_high << 16 | cid_low}
 
 
 def _status(body: Reader) -> dict[str, AttributeValue]:
@@ -201,16 +212,17 @@ def _status(body: Reader) -> dict[str, AttributeValue]:
 
 
 def _alarm(body: Reader, session: Session) -> Record:
-    fix = _fix(body, session)
+    start = body.offset
+    body.skip(_FIX.size)
     cell_length = body.u8()  # counts itself
     body.skip(max(cell_length - 1, 0))
-    position = _with_attributes(fix, _status(body))
+    status = _status(body)
     code = body.u8()
+    end = body.offset
+    body.offset = start
+    position = _fix(body, session, status)
+    body.offset = end
     if code == 0:
         return position
     name = ALARMS.get(code, f"alarm_0x{code:02x}")
     return AlarmRecord(session.device_id, name, position)
-
-
-def _with_attributes(fix: PositionRecord, attributes: dict[str, AttributeValue]) -> PositionRecord:
-    return replace(fix, attributes=attributes) if attributes else fix

@@ -14,6 +14,8 @@ IMEI DATA`, no CRC. The ack is `0005 PACKET_ID 01 AVL_PACKET_ID COUNT(1)`.
 
 from __future__ import annotations
 
+import struct
+
 from warroom.fleet.protocols.binreader import Reader
 from warroom.fleet.protocols.crc import crc16_arc
 from warroom.fleet.protocols.framing import NEED_MORE, Framer, Step
@@ -25,6 +27,9 @@ LOGIN_ACCEPTED = b"\x01"
 MIN_IMEI_LENGTH = 8
 MAX_IMEI_LENGTH = 32
 MIN_AVL_LENGTH = 3  # codec id and the two record counts
+AVL_ENVELOPE = 12  # four zero bytes, the data length, the CRC
+_AVL_HEADER = struct.Struct(">II")
+_CRC = struct.Struct(">I")
 
 
 class TeltonikaFramer(Framer):
@@ -89,19 +94,22 @@ def _login(frame: bytes, session: Session) -> Decoded:
 
 
 def _avl_packet(frame: bytes, session: Session) -> Decoded:
-    reader = Reader(frame, "Teltonika AVL packet")
-    if reader.uint(4) != 0:
+    if len(frame) < AVL_ENVELOPE:
+        raise DecodeError(f"Teltonika AVL packet truncated: {len(frame)} bytes")
+    zeros, length = _AVL_HEADER.unpack_from(frame)
+    if zeros != 0:
         raise DecodeError("Teltonika AVL packet must start with four zero bytes")
-    data = reader.take(reader.uint(4))
-    crc = reader.uint(4)
-    _expect_end(reader, "AVL packet")
+    if len(frame) != AVL_ENVELOPE + length:
+        raise DecodeError(f"Teltonika AVL packet says {length} data bytes, has {len(frame) - 12}")
+    data = frame[8:-4]
+    (crc,) = _CRC.unpack_from(frame, len(frame) - 4)
     if crc != crc16_arc(data):
         raise DecodeError(
             f"Teltonika CRC mismatch: packet has {crc:08x}, computed {crc16_arc(data):08x}"
         )
-    body = Reader(data, "Teltonika AVL data")
-    records = parse_avl_data(body, session.device_id)
-    _expect_end(body, "AVL data")
+    records, end = parse_avl_data(data, 0, session.device_id)
+    if end != len(data):
+        raise DecodeError(f"Teltonika AVL data has {len(data) - end} unexpected trailing bytes")
     return Decoded(records, len(records).to_bytes(4, "big"))
 
 
@@ -115,8 +123,11 @@ def decode_datagram(datagram: bytes, session: Session) -> Decoded:
     reader.skip(1)  # "not usable byte", always 01
     avl_packet_id = reader.u8()
     session.device_id = _imei(reader)
-    records = parse_avl_data(reader, session.device_id)
-    _expect_end(reader, "UDP packet")
+    records, end = parse_avl_data(datagram, reader.offset, session.device_id)
+    if end != len(datagram):
+        raise DecodeError(
+            f"Teltonika UDP packet has {len(datagram) - end} unexpected trailing bytes"
+        )
     reply = b"\x00\x05" + packet_id + b"\x01" + bytes([avl_packet_id, len(records)])
     return Decoded(records, reply)
 
