@@ -4,6 +4,10 @@ Position batches are too frequent for the war-room event list, so they skip the 
 (`PositionsUpdated.feed` is False) and reach map clients here. One bus subscription per
 process; a bounded queue per client drops the oldest batch for a slow screen (the next batch
 has newer positions anyway). Partners only get their agency's vehicles.
+
+A client first gets the latest position of every vehicle this hub has seen: a page that read
+`/api/fleet/live` a moment before the device states were saved (they are saved every few
+seconds) would otherwise miss a vehicle until it reports again.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
@@ -46,6 +50,7 @@ class LiveHub:
     def __init__(self) -> None:
         self._clients: set[_Client] = set()
         self._subscription: Subscription | None = None
+        self._latest: dict[int, dict[str, Any]] = {}  # device id -> newest payload (one each)
 
     async def start(self, app: FastAPI) -> None:
         self._subscription = await app.state.bus.subscribe(
@@ -59,15 +64,29 @@ class LiveHub:
 
     async def _on_event(self, event: Event) -> None:
         assert isinstance(event, PositionsUpdated)
+        for position in event.positions:
+            self._latest[position["device_id"]] = position
         text = json.dumps({"type": "positions", "positions": event.positions})
         for client in list(self._clients):
             if client.agency is None or client.agency == event.agency_code:
                 client.offer(text)
 
+    def snapshot(self, agency: str | None) -> str | None:
+        """The newest position of every vehicle seen (of ``agency``, unless None)."""
+        positions = [
+            position
+            for position in self._latest.values()
+            if agency is None or position.get("agency_code") == agency
+        ]
+        return json.dumps({"type": "positions", "positions": positions}) if positions else None
+
     @contextlib.contextmanager
     def connect(self, principal: Principal) -> Iterator[_Client]:
         agency = principal.agency_code if principal.role is Role.PARTNER else None
         client = _Client(agency)
+        snapshot = self.snapshot(agency)
+        if snapshot is not None:
+            client.offer(snapshot)
         self._clients.add(client)
         try:
             yield client
