@@ -27,17 +27,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fleet_common import START, fix, imei, register_trackers
 from sqlalchemy import delete, insert
 
 from warroom.core import migrate
-from warroom.core.audit import Actor
 from warroom.core.bus.events import Event
 from warroom.core.bus.memory import InMemoryBus
 from warroom.core.db import Database
-from warroom.fleet import service
 from warroom.fleet.config import FleetConfig
 from warroom.fleet.encoders import (
-    SimFix,
     gt06_login,
     gt06_position,
     teltonika_avl,
@@ -47,42 +45,17 @@ from warroom.fleet.listeners.tcp import TcpListener
 from warroom.fleet.models import Position
 from warroom.fleet.pipeline import Pipeline
 from warroom.fleet.protocols import PROTOCOLS
-from warroom.fleet.schemas import DeviceCreate, VehicleCreate
 from warroom.fleet.store import COLUMN_LIST, PG_INSERT, SQLITE_INSERT, PositionRow
 
 T = TypeVar("T")
-ACTOR = Actor("bench", "bench")
-START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
 
 
 def prepare(url: str, devices: int, protocol: str) -> Database:
     db = Database(url)
     migrate.upgrade(db)
     with db.write() as session:
-        for n in range(devices):
-            vehicle = service.create_vehicle(
-                session, data=VehicleCreate(plate=f"DD {n:04d} BX", kind="bus"), actor=ACTOR
-            )
-            service.create_device(
-                session,
-                data=DeviceCreate(unique_id=imei(n), protocol=protocol, vehicle_id=vehicle.id),
-                actor=ACTOR,
-            )
+        register_trackers(session, devices, protocol=protocol, tag="BX")
     return db
-
-
-def imei(n: int) -> str:
-    return f"86{n:013d}"
-
-
-def fix(device: int, n: int) -> SimFix:
-    return SimFix(
-        START + timedelta(seconds=n),
-        -5.15 + (n % 500) * 1e-4 + device * 1e-5,
-        119.43,
-        20.0 + n % 40,
-        float(n % 360),
-    )
 
 
 async def _device(

@@ -31,25 +31,18 @@ from typing import Any
 
 import httpx
 import websockets
+from fleet_common import ACTOR, imei, register_trackers
 
 from warroom.accounts import service as accounts
 from warroom.accounts.schemas import UserCreate
 from warroom.bench import free_port
 from warroom.core import migrate
-from warroom.core.audit import Actor
 from warroom.core.db import Database
 from warroom.core.security.permissions import Role
-from warroom.fleet import service
 from warroom.fleet.encoders import SimFix, teltonika_avl, teltonika_login
-from warroom.fleet.schemas import DeviceCreate, VehicleCreate
 
-ACTOR = Actor("bench", "bench")
 SECRET = "benchmark-secret-0123456789"  # noqa: S105 - a throwaway benchmark server
 PASSWORD = "benchmark password 1"  # noqa: S105
-
-
-def imei(n: int) -> str:
-    return f"87{n:013d}"
 
 
 def prepare(url: str, devices: int) -> None:
@@ -61,15 +54,7 @@ def prepare(url: str, devices: int) -> None:
             data=UserCreate(username="bench", role=Role.ADMIN, password=PASSWORD),
             actor=ACTOR,
         )
-        for n in range(devices):
-            vehicle = service.create_vehicle(
-                session, data=VehicleCreate(plate=f"DD {n:05d} LT", kind="bus"), actor=ACTOR
-            )
-            service.create_device(
-                session,
-                data=DeviceCreate(unique_id=imei(n), protocol="teltonika", vehicle_id=vehicle.id),
-                actor=ACTOR,
-            )
+        register_trackers(session, devices, protocol="teltonika", tag="LT")
     db.dispose()
 
 

@@ -23,35 +23,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from fleet_common import ACTOR, START, fix, imei, register_trackers
+
 from warroom.core import migrate
-from warroom.core.audit import Actor
 from warroom.core.db import Database
 from warroom.fleet import service, store
 from warroom.fleet.config import FleetConfig
 from warroom.fleet.directory import DeviceDirectory
-from warroom.fleet.encoders import SimFix, teltonika_avl
+from warroom.fleet.encoders import teltonika_avl
 from warroom.fleet.fences import load_fences
 from warroom.fleet.protocols import PROTOCOLS, Session
-from warroom.fleet.schemas import DeviceCreate, GeofenceCreate, VehicleCreate
+from warroom.fleet.schemas import GeofenceCreate
 from warroom.fleet.tracker import Outcome, Tracker
-
-ACTOR = Actor("bench", "bench")
-START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
 
 
 def prepare(url: str, devices: int, fences: int) -> Database:
     db = Database(url)
     migrate.upgrade(db)
     with db.write() as session:
-        for n in range(devices):
-            vehicle = service.create_vehicle(
-                session, data=VehicleCreate(plate=f"DD {n:04d} ST", kind="bus"), actor=ACTOR
-            )
-            service.create_device(
-                session,
-                data=DeviceCreate(unique_id=imei(n), protocol="teltonika", vehicle_id=vehicle.id),
-                actor=ACTOR,
-            )
+        register_trackers(session, devices, protocol="teltonika", tag="ST")
         for n in range(fences):
             center = [119.40 + (n % 10) * 0.01, -5.16 + (n // 10) * 0.01]
             service.create_geofence(
@@ -65,27 +55,11 @@ def prepare(url: str, devices: int, fences: int) -> Database:
     return db
 
 
-def imei(n: int) -> str:
-    return f"86{n:013d}"
-
-
-def fix(device: int, n: int) -> SimFix:
-    """As `fleet_ingest.py`, plus ignition (an I/O element) on every fix."""
-    return SimFix(
-        START + timedelta(seconds=n),
-        -5.15 + (n % 500) * 1e-4 + device * 1e-5,
-        119.43,
-        20.0 + n % 40,
-        float(n % 360),
-        ignition=True,
-    )
-
-
 def packets(devices: int, count: int, per_packet: int) -> list[list[bytes]]:
     """`count` rounds; in each round every device sends one packet."""
     return [
         [
-            teltonika_avl([fix(d, r * per_packet + i) for i in range(per_packet)])
+            teltonika_avl([fix(d, r * per_packet + i, ignition=True) for i in range(per_packet)])
             for d in range(devices)
         ]
         for r in range(count)
