@@ -3,10 +3,10 @@ recovery after a crash on either side of the commit."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from tests.cameras.test_retention import BIG, remaining, setup_camera
@@ -101,11 +101,14 @@ def test_runtime_order_unlinks_after_commit(db: Database, tmp_path: Path) -> Non
     assert not pending.exists()
 
 
-def test_sweep_restores_the_sqlite_page_cache(db: Database, tmp_path: Path) -> None:
-    if not db.is_sqlite:
-        pytest.skip("the larger page cache is a SQLite setting")
+def test_sweep_restores_the_sqlite_page_cache(sqlite_template: Path, tmp_path: Path) -> None:
+    """A SQLite setting, so SQLite only (no PostgreSQL variant to skip)."""
+    path = tmp_path / "cache.db"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
     recorded(db, tmp_path, 30)
     with db.write() as session:
         before = session.execute(text("PRAGMA cache_size")).scalar_one()
         retention.sweep(session, now=utcnow(), budgets={"hot": BIG, "archive": BIG})
         assert session.execute(text("PRAGMA cache_size")).scalar_one() == before
+    db.dispose()
