@@ -193,3 +193,17 @@ def test_auto_registration_when_switched_on(settings: Settings) -> None:
         devices = fleet.client.get("/api/fleet/devices", headers=fleet.headers).json()
         assert [(d["unique_id"], d["vehicle_id"]) for d in devices] == [(IMEI, None)]
         assert fleet.stored() == 1
+
+
+def test_shutdown_with_trackers_connected_is_quiet(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stopping ends open tracker connections without a traceback per connection."""
+    caplog.set_level("ERROR")
+    sockets: list[socket.socket] = []
+    for fleet in start_fleet_app(settings, fleet_config()):
+        fleet.register(IMEI, "gt06")
+        sockets = [gt06_session(fleet) for _ in range(3)]  # logged in: being served
+    for sock in sockets:
+        sock.close()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []

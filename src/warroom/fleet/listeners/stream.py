@@ -28,6 +28,7 @@ class StreamListener:
         self.host, self.port, self.idle_timeout = host, port, idle_timeout
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(
@@ -37,6 +38,7 @@ class StreamListener:
         self.log.info("listening", extra={"protocol": self.spec.name, "port": self.port})
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._server is not None:
             self._server.close()
         for task in list(self._connections):
@@ -55,6 +57,11 @@ class StreamListener:
             await self._serve(reader, writer, remote)
         except self.QUIET_ERRORS:
             pass
+        except asyncio.CancelledError:
+            # Ended by stop(): finish quietly. Re-raised, asyncio's stream callback (3.11) asks
+            # the cancelled task for its exception and logs a traceback per connection.
+            if not self._stopping:
+                raise
         except Exception as exc:  # one bad connection must never take the listener down
             self._failed(exc, remote)
         finally:
