@@ -4,6 +4,7 @@ status, the watchdog, a dying stream, reconnection and recorded gaps."""
 from __future__ import annotations
 
 import itertools
+import socket
 import time
 from typing import Any
 
@@ -76,13 +77,19 @@ def test_records_indexes_and_reports_health(
 def test_unreachable_camera_is_offline_with_a_reason(
     sqlite_client: TestClient, video_admin: dict[str, str]
 ) -> None:
-    url = f"rtsp://127.0.0.1:{free_port()}/nothing"
-    camera_id = register(sqlite_client, video_admin, "gone", url)
-    state = wait_for(
-        lambda: (c := camera(sqlite_client, video_admin, camera_id))["status"] == "offline" and c,
-        20,
-        "offline status",
-    )
+    # Bound but never listening: connections are refused, and no camera another test starts
+    # meanwhile can take the port (a merely free port once received one, answering 404).
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        url = f"rtsp://127.0.0.1:{holder.getsockname()[1]}/nothing"
+        camera_id = register(sqlite_client, video_admin, "gone", url)
+        state = wait_for(
+            lambda: (
+                (c := camera(sqlite_client, video_admin, camera_id))["status"] == "offline" and c
+            ),
+            20,
+            "offline status",
+        )
     assert "unreachable" in state["status_detail"]
 
 
