@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from warroom.core.clock import utcnow
+from warroom.core.db import Database
 from warroom.core.errors import InvalidInputError
 from warroom.core.http import DbDep, actor_for, notify_outbox
 from warroom.core.security.guard import require
@@ -125,6 +127,25 @@ def _csv(rows: list[Any], name: str) -> Response:
     )
 
 
+def _station_climate(
+    db: Database,
+    me: Principal,
+    station_id: int,
+    quantity: str,
+    period: tuple[date, date],
+    aggregate: Callable[..., list[Any]],
+    name: str,
+    format: str,
+) -> Any:
+    """One station's aggregates over ``period``, as JSON rows or a CSV download."""
+    with db.read() as session:
+        station = service.get_station(session, station_id=station_id, agency=agency_of(me))
+        rows = aggregate(
+            session, station_id=station_id, quantity=quantity, start=period[0], end=period[1]
+        )
+    return _csv(rows, f"{station.code}-{quantity}-{name}") if format == "csv" else rows
+
+
 @api.get("/stations/{station_id}/daily", response_model=list[DailyStat])
 def station_daily(
     station_id: int,
@@ -137,12 +158,9 @@ def station_daily(
 ) -> Any:
     """Daily aggregates (WITA days, good readings only); ``format=csv`` to download."""
     first, last = _range(start, end, 30)
-    with db.read() as session:
-        station = service.get_station(session, station_id=station_id, agency=agency_of(me))
-        rows = climate.station_daily(
-            session, station_id=station_id, quantity=quantity, start=first, end=last
-        )
-    return _csv(rows, f"{station.code}-{quantity}-daily") if format == "csv" else rows
+    return _station_climate(
+        db, me, station_id, quantity, (first, last), climate.station_daily, "daily", format
+    )
 
 
 @api.get("/stations/{station_id}/monthly", response_model=list[MonthlyStat])
@@ -157,12 +175,9 @@ def station_monthly(
 ) -> Any:
     """Monthly totals (rain) or means with the normal and the anomaly."""
     first, last = _range(start, end, 365)
-    with db.read() as session:
-        station = service.get_station(session, station_id=station_id, agency=agency_of(me))
-        rows = climate.station_monthly(
-            session, station_id=station_id, quantity=quantity, start=first, end=last
-        )
-    return _csv(rows, f"{station.code}-{quantity}-monthly") if format == "csv" else rows
+    return _station_climate(
+        db, me, station_id, quantity, (first, last), climate.station_monthly, "monthly", format
+    )
 
 
 @api.put("/stations/{station_id}/normals", status_code=204)
