@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import bearer, create_account
@@ -182,3 +183,16 @@ def test_station_page_renders(
     assert page.status_code == 200 and "ARG Tamalanrea" in page.text
     assert "/static/app/weather.js" in page.text
     assert client.get("/weather/stations/999").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["daily", "monthly"])
+def test_climate_refuses_an_unknown_format(
+    client: TestClient, admin_headers: dict[str, str], kind: str
+) -> None:
+    station_id = client.post("/api/weather/stations", headers=admin_headers, json=STATION).json()[
+        "id"
+    ]
+    refused = client.get(
+        f"/api/weather/stations/{station_id}/{kind}?format=xml", headers=admin_headers
+    )
+    assert refused.status_code == 422 and "format" in refused.text

@@ -132,7 +132,7 @@ class AnchorWriter:
         while True:
             try:
                 await asyncio.to_thread(self.write_once)
-            except (OSError, AnchorFileError) as error:  # say so loudly, keep the app serving
+            except OSError as error:  # say so loudly, keep the app serving
                 log.error("cannot write audit anchor", extra={"error": str(error)})
             await asyncio.sleep(self._interval_s)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from warroom.core.clock import utcnow
 from warroom.core.db import Database
@@ -127,57 +128,50 @@ def _csv(rows: list[Any], name: str) -> Response:
     )
 
 
+@dataclass
+class ClimateQuery:
+    """The query both climate endpoints take (FastAPI reads the fields as query parameters)."""
+
+    quantity: str = "rain_mm"
+    start: date | None = None
+    end: date | None = None
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"
+
+
+Climate = Annotated[ClimateQuery, Depends()]
+
+
 def _station_climate(
     db: Database,
     me: Principal,
     station_id: int,
-    quantity: str,
-    period: tuple[date, date],
+    query: ClimateQuery,
+    default_days: int,
     aggregate: Callable[..., list[Any]],
     name: str,
-    format: str,
 ) -> Any:
-    """One station's aggregates over ``period``, as JSON rows or a CSV download."""
+    """One station's aggregates, as JSON rows or (``format=csv``) a CSV download."""
+    first, last = _range(query.start, query.end, default_days)
     with db.read() as session:
         station = service.get_station(session, station_id=station_id, agency=agency_of(me))
         rows = aggregate(
-            session, station_id=station_id, quantity=quantity, start=period[0], end=period[1]
+            session, station_id=station_id, quantity=query.quantity, start=first, end=last
         )
-    return _csv(rows, f"{station.code}-{quantity}-{name}") if format == "csv" else rows
+    if query.format == "csv":
+        return _csv(rows, f"{station.code}-{query.quantity}-{name}")
+    return rows
 
 
 @api.get("/stations/{station_id}/daily", response_model=list[DailyStat])
-def station_daily(
-    station_id: int,
-    db: DbDep,
-    me: Reader,
-    quantity: str = "rain_mm",
-    start: date | None = None,
-    end: date | None = None,
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
-) -> Any:
+def station_daily(station_id: int, db: DbDep, me: Reader, query: Climate) -> Any:
     """Daily aggregates (WITA days, good readings only); ``format=csv`` to download."""
-    first, last = _range(start, end, 30)
-    return _station_climate(
-        db, me, station_id, quantity, (first, last), climate.station_daily, "daily", format
-    )
+    return _station_climate(db, me, station_id, query, 30, climate.station_daily, "daily")
 
 
 @api.get("/stations/{station_id}/monthly", response_model=list[MonthlyStat])
-def station_monthly(
-    station_id: int,
-    db: DbDep,
-    me: Reader,
-    quantity: str = "rain_mm",
-    start: date | None = None,
-    end: date | None = None,
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
-) -> Any:
+def station_monthly(station_id: int, db: DbDep, me: Reader, query: Climate) -> Any:
     """Monthly totals (rain) or means with the normal and the anomaly."""
-    first, last = _range(start, end, 365)
-    return _station_climate(
-        db, me, station_id, quantity, (first, last), climate.station_monthly, "monthly", format
-    )
+    return _station_climate(db, me, station_id, query, 365, climate.station_monthly, "monthly")
 
 
 @api.put("/stations/{station_id}/normals", status_code=204)
