@@ -20,11 +20,9 @@ from warroom.core.errors import ConflictError
 from warroom.fleet import service
 from warroom.fleet.config import FleetConfig
 from warroom.fleet.directory import DeviceDirectory, DeviceInfo
-from warroom.fleet.fences import load_fences
 from warroom.fleet.live import LivePublisher
 from warroom.fleet.protocols import Record
 from warroom.fleet.schemas import DeviceCreate
-from warroom.fleet.store import load_states
 from warroom.fleet.tracker import Tracker
 from warroom.fleet.writer import GroupCommitWriter, Job, UnknownJob
 
@@ -37,16 +35,18 @@ class Pipeline:
     def __init__(self, db: Database, bus: Bus, config: FleetConfig) -> None:
         self.db, self.config = db, config
         self.directory = DeviceDirectory(db)
-        self.tracker = Tracker(config)
         self.live = LivePublisher(bus, config.live_hz)
-        self.writer = GroupCommitWriter(db, self.tracker, config, self.live.offer)
+        self.writer = GroupCommitWriter(db, Tracker(config), config, self.live.offer)
         self._unknown_noted: dict[str, float] = {}
         self._register_lock = asyncio.Lock()
 
+    @property
+    def tracker(self) -> Tracker:
+        return self.writer.tracker
+
     async def start(self) -> None:
         await run_in_threadpool(self.directory.load)
-        await self.reload_fences()
-        await run_in_threadpool(self._restore)
+        await self.writer.prepare(self.directory)
         await self.writer.start()
         await self.live.start()
 
@@ -54,26 +54,11 @@ class Pipeline:
         await self.writer.stop()
         await self.live.stop()
 
-    def _restore(self) -> None:
-        states = load_states(self.db)
-        for info in self.directory.all():
-            row = states.get(info.id)
-            if row is not None:
-                self.tracker.restore(info, row)
-
     async def reload_devices(self) -> None:
         await run_in_threadpool(self.directory.load)
 
     async def reload_fences(self) -> None:
-        fences = await run_in_threadpool(load_fences, self.db)
-
-        def swap() -> None:
-            self.tracker.fences = fences
-
-        if self.writer.running:  # the tracker belongs to the writer thread
-            await self.writer.run_in_writer(swap)
-        else:
-            swap()
+        await self.writer.reload_fences()
 
     def lookup(self, unique_id: str) -> DeviceInfo | None:
         return self.directory.get(unique_id)

@@ -21,12 +21,14 @@ from datetime import datetime
 from typing import Any
 
 from prometheus_client import Counter, Histogram
+from starlette.concurrency import run_in_threadpool
 
 from warroom.core.clock import utcnow
 from warroom.core.db import Database
 from warroom.fleet import events, store
 from warroom.fleet.config import FleetConfig
-from warroom.fleet.directory import DeviceInfo
+from warroom.fleet.directory import DeviceDirectory, DeviceInfo
+from warroom.fleet.fences import load_fences
 from warroom.fleet.protocols import AlarmRecord, PositionRecord, Record
 from warroom.fleet.tracker import Outcome, Tracker
 
@@ -104,6 +106,34 @@ class GroupCommitWriter:
     @property
     def running(self) -> bool:
         return self._thread is not None
+
+    @property
+    def tracker(self) -> Tracker:
+        """The live state; only the writer thread may touch it while the writer runs."""
+        return self._tracker
+
+    async def prepare(self, directory: DeviceDirectory) -> None:
+        """Before start: the geofences, and each device's state as last saved."""
+        await self.reload_fences()
+        await run_in_threadpool(self._restore, directory)
+
+    def _restore(self, directory: DeviceDirectory) -> None:
+        states = store.load_states(self._db)
+        for info in directory.all():
+            row = states.get(info.id)
+            if row is not None:
+                self._tracker.restore(info, row)
+
+    async def reload_fences(self) -> None:
+        fences = await run_in_threadpool(load_fences, self._db)
+
+        def swap() -> None:
+            self._tracker.fences = fences
+
+        if self.running:  # the tracker belongs to the writer thread
+            await self.run_in_writer(swap)
+        else:
+            swap()
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
