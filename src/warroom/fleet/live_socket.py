@@ -7,7 +7,9 @@ has newer positions anyway). Partners only get their agency's vehicles.
 
 A client first gets the latest position of every vehicle this hub has seen: a page that read
 `/api/fleet/live` a moment before the device states were saved (they are saved every few
-seconds) would otherwise miss a vehicle until it reports again.
+seconds) would otherwise miss a vehicle until it reports again. A device or vehicle changed in
+the registry (moved to another agency, unassigned) is forgotten until it reports again, so a
+partner never gets a vehicle that is no longer theirs from that memory.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from warroom.core.bus.base import Subscription
 from warroom.core.bus.events import Event
 from warroom.core.security.guard import require_socket
 from warroom.core.security.permissions import Permission, Principal, Role
-from warroom.fleet.events import PositionsUpdated
+from warroom.fleet.events import DeviceUpdated, PositionsUpdated, VehicleUpdated
 
 router = APIRouter(tags=["fleet"])
 QUEUE_BATCHES = 20
@@ -49,18 +51,32 @@ class LiveHub:
 
     def __init__(self) -> None:
         self._clients: set[_Client] = set()
-        self._subscription: Subscription | None = None
+        self._subscriptions: list[Subscription] = []
         self._latest: dict[int, dict[str, Any]] = {}  # device id -> newest payload (one each)
 
     async def start(self, app: FastAPI) -> None:
-        self._subscription = await app.state.bus.subscribe(
-            self._on_event, topics=[PositionsUpdated.topic]
-        )
+        bus = app.state.bus
+        self._subscriptions = [
+            await bus.subscribe(self._on_event, topics=[PositionsUpdated.topic]),
+            await bus.subscribe(
+                self._on_registry, topics=[DeviceUpdated.topic, VehicleUpdated.topic]
+            ),
+        ]
         app.state.fleet_live = self
 
     async def stop(self, app: FastAPI) -> None:
-        if self._subscription is not None:
-            await self._subscription.unsubscribe()
+        for subscription in self._subscriptions:
+            await subscription.unsubscribe()
+
+    async def _on_registry(self, event: Event) -> None:
+        if isinstance(event, DeviceUpdated):
+            self._latest.pop(event.device_id, None)
+        elif isinstance(event, VehicleUpdated):
+            stale = [
+                key for key, p in self._latest.items() if p.get("vehicle_id") == event.vehicle_id
+            ]
+            for device_id in stale:
+                del self._latest[device_id]
 
     async def _on_event(self, event: Event) -> None:
         assert isinstance(event, PositionsUpdated)
