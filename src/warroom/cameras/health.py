@@ -9,6 +9,9 @@ from typing import Any
 
 DEGRADED_FPS_SHARE = 0.5  # below half the camera's usual frame rate it is degraded
 FPS_WINDOW = 3  # progress reports the frame rate is measured over
+# Reports in a row below that share before the camera is called degraded: one slow window
+# (a busy machine delays ffmpeg's reports) flipped a healthy camera's status and back.
+SLOW_REPORTS_BEFORE_DEGRADED = 3
 
 
 @dataclass
@@ -21,12 +24,14 @@ class Health:
     fps: float = 0.0
     usual_fps: float = 0.0
     last_frame_at: float = 0.0
+    slow_reports: int = 0  # consecutive windows below DEGRADED_FPS_SHARE of the usual rate
     samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=FPS_WINDOW))
     recent_bytes: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=30))
 
     def new_run(self, now: float) -> None:
         self.frames, self.last_frame_at = 0, now
         self.samples.clear()
+        self.slow_reports = 0
 
     def frame_report(self, frames: int, now: float) -> None:
         self.samples.append((now, frames))
@@ -36,6 +41,8 @@ class Health:
             (t0, f0), (t1, f1) = self.samples[0], self.samples[-1]
             self.fps = (f1 - f0) / max(t1 - t0, 1e-3)
             self.usual_fps = max(self.usual_fps * 0.99, self.fps)
+            slow = self.fps < self.usual_fps * DEGRADED_FPS_SHARE
+            self.slow_reports = self.slow_reports + 1 if slow else 0
 
     def bitrate_kbps(self) -> float:
         if len(self.recent_bytes) < 2:
@@ -52,5 +59,4 @@ class Health:
         }
 
     def status(self) -> str:
-        slow = self.usual_fps > 0 and self.fps < self.usual_fps * DEGRADED_FPS_SHARE
-        return "degraded" if slow else "online"
+        return "degraded" if self.slow_reports >= SLOW_REPORTS_BEFORE_DEGRADED else "online"
