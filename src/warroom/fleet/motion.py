@@ -88,7 +88,7 @@ class Stop:
         return (self.end_time - self.start.time).total_seconds()
 
 
-@dataclass
+@dataclass(slots=True)  # one per trip in progress: small, as is all per-device state
 class _Leg:
     """The trip in progress."""
 
@@ -100,7 +100,7 @@ class _Leg:
     distance_at_still: float = 0.0
 
 
-@dataclass
+@dataclass(slots=True)  # one per device
 class TripDetector:
     settings: MotionSettings = field(default_factory=MotionSettings)
     last: FixLike | None = None

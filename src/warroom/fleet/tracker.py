@@ -28,7 +28,7 @@ from warroom.fleet.store import PositionRow
 JUMPS_BEFORE_ACCEPT = 3  # after this many "impossible" jumps in a row the device really moved
 
 
-@dataclass
+@dataclass(slots=True)  # one per device, kept for the server's life: no __dict__ each
 class DeviceLive:
     info: DeviceInfo
     detector: TripDetector
