@@ -1,7 +1,8 @@
 """Messages as trackers send them, for the simulator, the benchmarks and the tests.
 
 The inverse of the decoders for the few message types a moving vehicle sends: GT06 login and
-position, Teltonika IMEI and Codec 8 AVL packet, OsmAnd query, H02 V1 text.
+position (2G 0x12 and 4G 0xA0), Teltonika IMEI and Codec 8 AVL packet, OsmAnd query, H02 V1
+text.
 """
 
 from __future__ import annotations
@@ -38,6 +39,20 @@ def gt06_login(imei: str, serial: int = 1) -> bytes:
 
 def gt06_position(fix: SimFix, serial: int) -> bytes:
     """Message 0x12 (GPS and LBS); time in UTC, speed in whole km/h."""
+    cell = bytes.fromhex("01fe0a0b2c00c3a1")  # MCC 510 (Indonesia), MNC, LAC, cell id
+    return _gt06(0x12, _gt06_fix(fix) + cell, serial)
+
+
+def gt06_position_4g(fix: SimFix, serial: int, odometer_m: int | None = None) -> bytes:
+    """Message 0xA0, the 4G position: the 4G cell has a 4-byte LAC and an 8-byte cell id;
+    then ignition, upload reason (0: timer), re-upload flag and the optional odometer."""
+    cell = bytes.fromhex("01fe0a") + (0x0B2C).to_bytes(4, "big") + (0xC3A1).to_bytes(8, "big")
+    flags = bytes([bool(fix.ignition), 0, 0])
+    odometer = b"" if odometer_m is None else odometer_m.to_bytes(4, "big")
+    return _gt06(0xA0, _gt06_fix(fix) + cell + flags + odometer, serial)
+
+
+def _gt06_fix(fix: SimFix) -> bytes:
     t = fix.time.astimezone(UTC)
     flags = int(fix.course) % 360 | (0x1000 if fix.valid else 0)
     flags |= 0x0400 if fix.lat >= 0 else 0
@@ -45,9 +60,7 @@ def gt06_position(fix: SimFix, serial: int) -> bytes:
     body = bytes([t.year - 2000, t.month, t.day, t.hour, t.minute, t.second, 0xC9])
     body += round(abs(fix.lat) * 1_800_000).to_bytes(4, "big")
     body += round(abs(fix.lon) * 1_800_000).to_bytes(4, "big")
-    body += bytes([min(255, round(fix.speed_kmh))]) + flags.to_bytes(2, "big")
-    body += bytes.fromhex("01fe0a0b2c00c3a1")  # MCC 510 (Indonesia), MNC, LAC, cell id
-    return _gt06(0x12, body, serial)
+    return body + bytes([min(255, round(fix.speed_kmh))]) + flags.to_bytes(2, "big")
 
 
 def teltonika_login(imei: str) -> bytes:

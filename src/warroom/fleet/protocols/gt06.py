@@ -1,59 +1,49 @@
 """GT06 / Concox binary protocol (TCP 5023).
 
-Source: Concox GT06 communication protocol v1.8 and Traccar's Gt06ProtocolDecoder. Frame:
-`78 78 LEN TYPE BODY SERIAL(2) CRC(2) 0D 0A` (`79 79` with a 2-byte LEN for long frames); LEN
-counts TYPE to CRC; the CRC is CRC-16/X-25 over LEN to SERIAL. The IMEI comes only in the login
-(type 0x01), as 8 BCD bytes, so later frames use the session's device id.
+Source: Concox GT06 communication protocol v1.8, the Concox 4G documents (JM-VL03, JM-LL301)
+and Traccar's Gt06ProtocolDecoder. Frame: `78 78 LEN TYPE BODY SERIAL(2) CRC(2) 0D 0A`
+(`79 79` with a 2-byte LEN for long frames); LEN counts TYPE to CRC; the CRC is CRC-16/X-25
+over LEN to SERIAL. The IMEI comes only in the login (type 0x01), as 8 BCD bytes, so later
+frames use the session's device id. `gt06_messages` reads the bodies.
 
-Ack: the server echoes `78 78 05 TYPE SERIAL CRC 0D 0A` for every device message (login,
-position, heartbeat, alarm...) like Traccar does; devices resend or reconnect without the login
-ack. Command responses and time requests (which need the server clock) get no echo.
+Replies. The device deletes a message from its buffer once the server echoes
+`78 78 05 TYPE SERIAL CRC 0D 0A`, so only the types decoded here are echoed: login,
+positions, alarms and heartbeats. A time request (0x8A) is answered with the server's UTC
+time instead (`78 78 0B 8A YY MM DD HH MM SS SERIAL CRC 0D 0A`). Information packets (0x94),
+command responses (0x15, 0x21) and server commands (0x80-0x82) expect no reply.
+
+Any other type is a `DecodeError` and gets no echo: it carries data this decoder does not
+read (LBS or Wi-Fi only locations, the modular 0x70, photos...), and the device keeps and
+resends what is not acknowledged, where an echo would have it deleted unread. The error
+makes the type visible (the listener's bad-frame counter, the CLI's exit status).
 """
 
 from __future__ import annotations
 
-import struct
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+from warroom.core.clock import utcnow
+from warroom.fleet.protocols import gt06_messages as messages
 from warroom.fleet.protocols.binreader import Reader
 from warroom.fleet.protocols.crc import crc16_x25
 from warroom.fleet.protocols.framing import NEED_MORE, Framer, Step
-from warroom.fleet.protocols.records import (
-    NO_ATTRIBUTES,
-    AlarmRecord,
-    Attributes,
-    AttributeValue,
-    Decoded,
-    DecodeError,
-    HeartbeatRecord,
-    LoginRecord,
-    PositionRecord,
-    Record,
-)
+from warroom.fleet.protocols.records import Decoded, DecodeError, LoginRecord, Record
 from warroom.fleet.protocols.session import Session
 
 SHORT_START = b"\x78\x78"
 LONG_START = b"\x79\x79"
 STOP = b"\r\n"
 MIN_LENGTH = 5  # type, serial, CRC
-_FIX = struct.Struct(">6BBIIBH")  # date and time, satellites, lat, lon, speed, course and flags
-_CELL = struct.Struct(">HBHBH")  # MCC, MNC, LAC, cell id (3 bytes)
 
 LOGIN = 0x01
-HEARTBEAT = 0x13
-POSITION_TYPES = frozenset({0x10, 0x12, 0x22})
-ALARM_TYPES = frozenset({0x16, 0x26, 0x27})
-NO_ECHO_TYPES = frozenset({0x15, 0x21, 0x80, 0x81, 0x82, 0x8A})
-ALARMS = {
-    0x01: "sos",
-    0x02: "power_cut",
-    0x03: "vibration",
-    0x04: "geofence_enter",
-    0x05: "geofence_exit",
-    0x06: "overspeed",
-    0x09: "movement",
-    0x0E: "low_battery",
-}
+TIME_REQUEST = 0x8A
+INFO = 0x94
+HEARTBEAT_TYPES = frozenset({0x13, 0x23})
+POSITION_TYPES = frozenset({0x10, 0x12, 0x22, 0x37, 0xA0})
+ALARM_TYPES = frozenset({0x16, 0x26, 0x27, 0xA4})
+# Understood, but nothing to store and no reply expected: command responses, and the
+# server's own command types should a device echo them.
+SILENT_TYPES = frozenset({0x15, 0x21, 0x80, 0x81, 0x82})
 
 
 class Gt06Framer(Framer):
@@ -92,9 +82,13 @@ def decode(frame: bytes, session: Session) -> Decoded:
     kind = frame[header]
     serial = frame[-6:-4]
     body = Reader(frame[header + 1 : -6], f"GT06 message 0x{kind:02x}")
-    records = _decode_body(kind, body, session)
-    reply = None if kind in NO_ECHO_TYPES else make_reply(kind, serial)
-    return Decoded(records, reply)
+    if kind == TIME_REQUEST:
+        return Decoded((), make_time_reply(serial, utcnow()))
+    if kind == INFO:
+        return Decoded((messages.info(body, session, extended=header == 4),))
+    if kind in SILENT_TYPES:
+        return Decoded()
+    return Decoded((_decode_body(kind, body, session),), make_reply(kind, serial))
 
 
 def _check_frame(frame: bytes) -> int:
@@ -117,21 +111,34 @@ def _check_frame(frame: bytes) -> int:
     return header
 
 
-def make_reply(kind: int, serial: bytes) -> bytes:
-    payload = bytes([5, kind]) + serial
+def make_reply(kind: int, serial: bytes, content: bytes = b"") -> bytes:
+    """The echo that tells the device its message `serial` is stored (or, with `content`,
+    the answer to a request)."""
+    payload = bytes([5 + len(content), kind]) + content + serial
     return SHORT_START + payload + crc16_x25(payload).to_bytes(2, "big") + STOP
 
 
-def _decode_body(kind: int, body: Reader, session: Session) -> tuple[Record, ...]:
+def make_time_reply(serial: bytes, now: datetime) -> bytes:
+    """Answer to a time request: UTC date and time, with the request's serial number (as
+    in the Concox documents' example; Traccar sends serial 0)."""
+    utc = now.astimezone(UTC)
+    clock = bytes([utc.year - 2000, utc.month, utc.day, utc.hour, utc.minute, utc.second])
+    return make_reply(TIME_REQUEST, serial, clock)
+
+
+def _decode_body(kind: int, body: Reader, session: Session) -> Record:
     if kind == LOGIN:
-        return (_login(body, session),)
-    if kind == HEARTBEAT:
-        return (HeartbeatRecord(session.device_id, _status(body)),)
+        return _login(body, session)
+    if kind in HEARTBEAT_TYPES:
+        return messages.heartbeat(kind, body, session)
     if kind in POSITION_TYPES:
-        return (_position(kind, body, session),)
+        return messages.position(kind, body, session)
     if kind in ALARM_TYPES:
-        return (_alarm(body, session),)
-    return ()
+        return messages.alarm(body, session)
+    raise DecodeError(
+        f"GT06 message type 0x{kind:02x} is not supported; it is not acknowledged, so the "
+        "device keeps it"
+    )
 
 
 def _login(body: Reader, session: Session) -> LoginRecord:
@@ -150,79 +157,3 @@ def _login_offset(bits: int) -> int:
     hours, minutes = divmod(bits >> 4, 100)
     offset = hours * 60 + minutes
     return -offset if bits & 0x8 else offset
-
-
-def _fix(body: Reader, session: Session, attributes: Attributes = NO_ATTRIBUTES) -> PositionRecord:
-    """Date (6), satellites (1), lat, lon (4 each), speed (1), course and flags (2)."""
-    fields = _FIX.unpack(body.take(_FIX.size))
-    year, month, day, hour, minute, second, satellites, lat, lon, speed, flags = fields
-    try:
-        local = datetime(2000 + year, month, day, hour, minute, second, tzinfo=UTC)
-    except ValueError as exc:
-        raise DecodeError(f"GT06 date is invalid: {exc}") from None
-    if session.utc_offset_minutes:
-        local -= timedelta(minutes=session.utc_offset_minutes)
-    lat /= 1_800_000
-    lon /= 1_800_000
-    return PositionRecord(
-        session.device_id,
-        local,
-        bool(flags & 0x1000),
-        lat if flags & 0x0400 else -lat,
-        -lon if flags & 0x0800 else lon,
-        float(speed),
-        float(flags & 0x03FF),
-        None,
-        satellites & 0x0F,
-        attributes,
-    )
-
-
-def _position(kind: int, body: Reader, session: Session) -> PositionRecord:
-    """The fix, then (all but 0x10) the cell, then (0x22) ignition, event and archive flag:
-    read before the record is built so that it is built once."""
-    start = body.offset
-    body.skip(_FIX.size)
-    attributes: dict[str, AttributeValue] = {}
-    if kind != 0x10 and body.remaining >= 8:
-        attributes.update(_cell(body))
-    if kind == 0x22 and body.remaining >= 3:
-        attributes["ignition"] = body.u8() > 0
-        attributes["event"] = body.u8()
-        attributes["archive"] = body.u8() == 1
-    body.offset = start
-    return _fix(body, session, attributes or NO_ATTRIBUTES)
-
-
-def _cell(body: Reader) -> dict[str, AttributeValue]:
-    mcc, mnc, lac, cid_high, cid_low = _CELL.unpack(body.take(_CELL.size))
-    return {"mcc": mcc, "mnc": mnc, "lac": lac, "cid": cid_high << 16 | cid_low}
-
-
-def _status(body: Reader) -> dict[str, AttributeValue]:
-    """Terminal info, battery level (0-6) and GSM signal (0-4) of heartbeats and alarms."""
-    info = body.u8()
-    return {
-        "armed": bool(info & 0x01),
-        "ignition": bool(info & 0x02),
-        "charging": bool(info & 0x04),
-        "battery_level": body.u8(),
-        "rssi": body.u8(),
-    }
-
-
-def _alarm(body: Reader, session: Session) -> Record:
-    start = body.offset
-    body.skip(_FIX.size)
-    cell_length = body.u8()  # counts itself
-    body.skip(max(cell_length - 1, 0))
-    status = _status(body)
-    code = body.u8()
-    end = body.offset
-    body.offset = start
-    position = _fix(body, session, status)
-    body.offset = end
-    if code == 0:
-        return position
-    name = ALARMS.get(code, f"alarm_0x{code:02x}")
-    return AlarmRecord(session.device_id, name, position)
