@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -14,6 +16,12 @@ from warroom.fleet.cli import fleet_app
 VECTORS = vectors.load()
 LOGIN = "78780D01086471700328358100093F040D0A"
 POSITION = "78781f120f0a140e150bc505e51e780293a9e800540000f601006e0055da00035f240d0a"
+HUGE = "9" * 400  # a JSON integer no float can hold
+HUGE_LATITUDE = f'{{"_type": "location", "lat": {HUGE}, "lon": 1, "tst": 1, "tid": "ab"}}'
+HUGE_ODOMETER = (
+    '{"device_id": "1", "location": {"timestamp": "2021-07-21T08:06:34Z", '
+    f'"coords": {{"latitude": 1, "longitude": 2}}, "odometer": {HUGE}}}}}'
+)
 runner = CliRunner()
 
 
@@ -85,6 +93,10 @@ def test_several_frames_in_one_hex_capture_with_spaces() -> None:
         ),
         (("osmand", "/?lat=1&lon=2"), "no device id"),
         (("owntracks", "{not json"), "not valid JSON"),
+        (("owntracks", HUGE_LATITUDE), "OwnTracks lat is too large: a 400-digit integer"),
+        (("owntracks", HUGE_LATITUDE.replace('"tst": 1', f'"tst": {HUGE}')), "tst is too large"),
+        (("osmand", HUGE_ODOMETER), "OsmAnd location odometer is too large"),
+        (("osmand", f"/?id=1&lat=1&lon=2&timestamp={HUGE}"), "timestamp out of range"),
         (("tk103", "--udp", "(1BR00)"), "no UDP"),
     ],
 )
@@ -93,6 +105,22 @@ def test_malformed_input_exits_2_with_a_message(args: tuple[str, ...], message: 
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_huge_integer_from_the_shell_is_one_error_line_and_exit_2() -> None:
+    """The real command, not CliRunner: an uncaught exception there would print Python's
+    traceback and exit 1, which CliRunner only reports as `result.exception`."""
+    result = subprocess.run(
+        [sys.executable, "-m", "warroom", "fleet", "decode", "owntracks", HUGE_LATITUDE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: OwnTracks lat is too large")
 
 
 def test_message_without_records_says_so() -> None:

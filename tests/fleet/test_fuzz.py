@@ -8,7 +8,8 @@ Examples are bounded so the file runs in a few seconds; the deadline catches slo
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+import json
+from datetime import timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from tests.fleet import vectors
 from tests.fleet.streams import FRAMES
-from warroom.fleet.protocols import PROTOCOLS, Decoded, DecodeError, Session
+from warroom.fleet.protocols import PROTOCOLS, Decoded, DecodeError, PositionRecord, Session
 from warroom.fleet.protocols.registry import Decoder
 
 FUZZ = settings(
@@ -24,6 +25,7 @@ FUZZ = settings(
     deadline=timedelta(milliseconds=500),
     suppress_health_check=[HealthCheck.too_slow],
 )
+LATEST_ZONE, EARLIEST_ZONE = timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))
 VECTORS = vectors.load()
 SEEDS = [vectors.message_bytes(v) for v in VECTORS] + [f for fs in FRAMES.values() for f in fs]
 DECODERS: list[tuple[str, Decoder]] = [(name, spec.decode) for name, spec in PROTOCOLS.items()]
@@ -97,6 +99,115 @@ def text_fields(draw: st.DrawFn) -> bytes:
     prefix = draw(st.sampled_from(TEXT_PREFIXES))
     body = ",".join(draw(st.lists(FIELD, max_size=16)))
     return prefix + body.encode() + draw(st.sampled_from([b"#", b")", b";", b"*00", b"}", b""]))
+
+
+# -- well-formed JSON with hostile values, for the JSON protocols -------------------------------
+# A valid message with a few members replaced, so that most examples get past the first check.
+# Values are JSON text, not json.dumps output: that cannot write the NaN literals a phone could
+# send, integers beyond Python's 4300-digit limit, or nesting deeper than it recurses.
+JSON_DECODERS = [(name, PROTOCOLS[name].decode) for name in ("owntracks", "osmand")]
+SIGNS = st.sampled_from(["", "-"])
+HOSTILE_VALUES = st.one_of(
+    st.builds(lambda sign, n: sign + "9" * n, SIGNS, st.integers(309, 4300)),  # beyond a float
+    st.builds(lambda n: "9" * n, st.integers(4301, 6000)),  # beyond what json.loads reads
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1e-400", "-0.0"]),
+    st.sampled_from(["true", "false", "null", '""', "[]", "{}", '"1"', "[1, 2]", '{"a": 1}']),
+    st.builds(lambda depth: "[" * depth + "]" * depth, st.integers(1, 5000)),
+    st.builds(lambda depth: '{"a": ' * depth + "1" + "}" * depth, st.integers(1, 3000)),
+    st.builds(lambda n: '"' + "x" * n + '"', st.integers(1000, 300_000)),
+    st.sampled_from(['"\\u0000"', '"\\ud800"', '"9999-12-31T23:59:59-14:00"', '"0001-01-01"']),
+)
+JSON_VALUES = st.one_of(
+    HOSTILE_VALUES,
+    st.integers(-(2**63), 2**63).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+)
+OWNTRACKS = {"_type": '"location"', "lat": "-5.15", "lon": "119.43", "tst": "1700000000",
+             "vel": "30", "cog": "90", "alt": "12", "acc": "8", "batt": "77", "tid": '"ab"',
+             "topic": '"owntracks/a/b"', "t": '"u"', "conn": '"w"'}  # fmt: skip
+OSMAND_COORDS = {"latitude": "-5.15", "longitude": "119.43", "speed": "5", "heading": "90",
+                 "altitude": "12", "accuracy": "8"}  # fmt: skip
+OSMAND_BATTERY = {"level": "0.5", "is_charging": "true"}
+OSMAND_LOCATION = {"timestamp": '"2021-07-21T08:06:34Z"', "odometer": "12",
+                   "is_moving": "true", "event": '"motionchange"'}  # fmt: skip
+OSMAND_QUERY = {"id": "7", "lat": "-5.15", "lon": "119.43", "timestamp": "1700000000",
+                "speed": "5", "bearing": "90", "altitude": "12", "batt": "50",
+                "x": "1"}  # fmt: skip
+QUERY_VALUES = st.one_of(
+    st.sampled_from(["", "nan", "inf", "-inf", "1e400", "1,2", "true", "%00", "%ED%A0%80"]),
+    st.builds(lambda sign, n: sign + "9" * n, SIGNS, st.integers(15, 5000)),
+    st.builds(lambda n: "1" * n, st.integers(16, 400)),  # digits fromisoformat reads as a date
+    st.sampled_from(["2024-01-01T08:00:00%2B08:00", "9999-12-31T23:59:59Z", "0001-01-01"]),
+    st.builds(lambda n: "x" * n, st.integers(1000, 100_000)),
+)
+
+
+def _changed(
+    draw: st.DrawFn, valid: dict[str, str], values: st.SearchStrategy[str]
+) -> dict[str, str]:
+    """`valid` with up to three members replaced by drawn values, or left out."""
+    members = dict(valid)
+    for key in draw(st.lists(st.sampled_from(sorted(valid)), unique=True, max_size=3)):
+        value = draw(st.one_of(values, st.none()))
+        if value is None:
+            del members[key]
+        else:
+            members[key] = value
+    return members
+
+
+def _json_object(members: dict[str, str]) -> str:
+    return "{" + ", ".join(f'"{key}": {value}' for key, value in members.items()) + "}"
+
+
+@st.composite
+def owntracks_json(draw: st.DrawFn) -> bytes:
+    return _json_object(_changed(draw, OWNTRACKS, JSON_VALUES)).encode()
+
+
+@st.composite
+def osmand_json(draw: st.DrawFn) -> bytes:
+    coords = _json_object(_changed(draw, OSMAND_COORDS, JSON_VALUES))
+    battery = _json_object(_changed(draw, OSMAND_BATTERY, JSON_VALUES))
+    location = _changed(
+        draw, {**OSMAND_LOCATION, "coords": coords, "battery": battery}, JSON_VALUES
+    )
+    body = {"device_id": '"7"', "location": _json_object(location)}
+    if draw(st.booleans()):
+        body["location"] = f"[{body['location']}, {body['location']}]"  # a batch
+    return _json_object(_changed(draw, body, JSON_VALUES)).encode()
+
+
+@st.composite
+def osmand_query(draw: st.DrawFn) -> bytes:
+    params = _changed(draw, OSMAND_QUERY, QUERY_VALUES)
+    return ("/?" + "&".join(f"{key}={value}" for key, value in params.items())).encode()
+
+
+HOSTILE_MESSAGES = {
+    "owntracks": owntracks_json(),
+    "osmand": st.one_of(osmand_json(), osmand_query()),
+}
+
+
+def _check_records(decoded: Decoded) -> None:
+    """What a decoder accepts can be stored and shown: finite numbers only (strict JSON),
+    and a time that converts to any time zone."""
+    json.dumps(decoded.to_json_lines(), allow_nan=False)
+    for record in decoded.records:
+        if isinstance(record, PositionRecord):
+            for zone in (LATEST_ZONE, EARLIEST_ZONE):
+                record.time.astimezone(zone)
+
+
+@pytest.mark.parametrize(("name", "decode"), JSON_DECODERS, ids=[n for n, _ in JSON_DECODERS])
+@settings(FUZZ, max_examples=200)
+@given(data=st.data())
+def test_json_with_hostile_values(name: str, decode: Decoder, data: st.DataObject) -> None:
+    message = data.draw(HOSTILE_MESSAGES[name])
+    decoded = _decode_safely(decode, message)
+    if decoded is not None:
+        _check_records(decoded)
 
 
 @pytest.mark.parametrize(("name", "decode"), DECODERS, ids=DECODER_IDS)

@@ -31,8 +31,18 @@ LOCATION = {
 }
 
 
+HUGE = "9" * 400  # a JSON integer or query number no float can hold
+JSON_FIX = '{"device_id": "1", "location": {"timestamp": %s, "coords": %s%s}}'
+JSON_TIME = '"2021-07-21T08:06:34Z"'
+JSON_COORDS = '{"latitude": 1, "longitude": 2}'
+
+
 def _osmand(text: str) -> Decoded:
     return osmand.decode(text.encode(), Session())
+
+
+def _osmand_json(timestamp: str = JSON_TIME, coords: str = JSON_COORDS, extra: str = "") -> Decoded:
+    return _osmand(JSON_FIX % (timestamp, coords, extra))
 
 
 def test_osmand_without_coordinates_is_a_heartbeat() -> None:
@@ -67,6 +77,11 @@ def test_osmand_json_batch_gives_one_record_per_location() -> None:
         ("/?id=7&lat=nan&lon=2&timestamp=1", "not a finite number"),
         ("/?id=7&lat=91&lon=2&timestamp=1", "latitude out of range"),
         ("/?id=7&lat=1&lon=2", "no timestamp"),
+        (f"/?id=7&lat={HUGE}&lon=2&timestamp=1", "not a finite number"),
+        ("/?id=7&lat=1&lon=2&timestamp=" + "1" * 400, "out of range: a 400-digit number"),
+        ("/?id=7&lat=1&lon=2&timestamp=" + "1" * 19, "out of range: a 19-digit number"),
+        ("/?id=7&lat=1&lon=2&timestamp=999999999999999999", "out of range"),
+        ("/?id=7&lat=1&lon=2&timestamp=9999-12-31T23:59:59Z", "out of range"),
         ("/?id=7&location=1&timestamp=1", "lat,lon"),
         ('{"device_id": "1", "location": {"coords": {}}}', "timestamp must be a string"),
         ('{"device_id": "1", "location": {"timestamp": "x"}}', "not ISO 8601"),
@@ -78,6 +93,25 @@ def test_osmand_json_batch_gives_one_record_per_location() -> None:
 def test_osmand_rejects(text: str, message: str) -> None:
     with pytest.raises(DecodeError, match=message):
         _osmand(text)
+
+
+@pytest.mark.parametrize(
+    ("fix", "message"),
+    [
+        ({"coords": f'{{"latitude": {HUGE}, "longitude": 2}}'}, "latitude is too large"),
+        ({"coords": f'{{"latitude": 1, "longitude": -{HUGE}}}'}, "longitude is too large"),
+        ({"coords": '{"latitude": 1e400, "longitude": 2}'}, "latitude is not finite"),
+        ({"coords": '{"latitude": 1, "longitude": 2, "speed": "fast"}'}, "got a string"),
+        ({"coords": '{"latitude": [[[1]]], "longitude": 2}'}, "got an array"),
+        ({"extra": f', "odometer": {HUGE}'}, "odometer is too large"),
+        ({"extra": f', "battery": {{"level": {HUGE}}}'}, "level is too large"),
+        ({"timestamp": '"0001-01-01T00:00:00Z"'}, "out of range"),
+        ({"timestamp": HUGE}, "timestamp must be a string"),
+    ],
+)
+def test_osmand_json_rejects_hostile_values(fix: dict[str, str], message: str) -> None:
+    with pytest.raises(DecodeError, match=message):
+        _osmand_json(**fix)
 
 
 def test_owntracks_topic_from_session_and_speed_in_kmh() -> None:
@@ -108,6 +142,12 @@ def test_owntracks_other_types_are_ignored() -> None:
         ({**LOCATION, "tid": None}, "no device id"),
         ({**LOCATION, "lat": "1"}, "lat must be a number"),
         ({**LOCATION, "tst": 1e20}, "out of range"),
+        ({**LOCATION, "tst": int(HUGE)}, "tst is too large: a 400-digit integer"),
+        ({**LOCATION, "lat": int(HUGE)}, "lat is too large"),
+        ({**LOCATION, "lat": -int(HUGE)}, "lat is too large"),
+        ({**LOCATION, "batt": int(HUGE)}, "batt is too large"),
+        ({**LOCATION, "tst": -62135596800}, "out of range"),
+        ({**LOCATION, "lat": [1]}, "lat must be a number, got an array"),
         ([1], "must be a JSON object"),
     ],
 )

@@ -1,7 +1,9 @@
 """Reading the JSON bodies of OsmAnd/Traccar Client and OwnTracks without trusting them.
 
 `json.loads` alone accepts NaN, raises `RecursionError` on deep nesting and `ValueError` on
-huge integers; all of these become a `DecodeError` here, and typed getters check each field.
+integers beyond 4300 digits; all of these become a `DecodeError` here, and typed getters check
+each field. An integer that parses but no float can hold (a 400-digit latitude) and a time
+outside what `datetime` can convert are `DecodeError`s too, never an `OverflowError`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import Any
 from warroom.fleet.protocols.records import DecodeError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+_JSON_TYPES = {bool: "true or false", str: "a string", list: "an array", dict: "an object"}
 
 
 def _reject_constant(name: str) -> float:
@@ -33,14 +38,22 @@ def load_object(message: bytes, what: str) -> dict[str, Any]:
 
 
 def optional_number(data: dict[str, Any], key: str, what: str) -> float | None:
+    """A finite float, or None when the key is absent or null."""
     value = data.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise DecodeError(f"{what} {key} must be a number, got {value!r:.40}")
-    if not math.isfinite(value):
+        # The type, not the value: a value can be huge, or nested too deep to repr.
+        found = _JSON_TYPES.get(type(value), type(value).__name__)
+        raise DecodeError(f"{what} {key} must be a number, got {found}")
+    try:
+        number = float(value)  # an int beyond a float raises here instead of becoming inf
+    except OverflowError:
+        digits = len(str(abs(value)))
+        raise DecodeError(f"{what} {key} is too large: a {digits}-digit integer") from None
+    if not math.isfinite(number):  # 1e400 parses as inf
         raise DecodeError(f"{what} {key} is not finite")
-    return float(value)
+    return number
 
 
 def required_number(data: dict[str, Any], key: str, what: str) -> float:
@@ -59,9 +72,10 @@ def optional_object(data: dict[str, Any], key: str, what: str) -> dict[str, Any]
 
 def epoch_time(seconds: float, what: str) -> datetime:
     try:
-        return EPOCH + timedelta(seconds=seconds)
+        moment = EPOCH + timedelta(seconds=seconds)
     except OverflowError:
-        raise DecodeError(f"{what} timestamp out of range: {seconds}") from None
+        moment = None
+    return _in_range(moment, what, f"{seconds:.6g}")
 
 
 def iso_time(text: object, what: str) -> datetime:
@@ -70,6 +84,15 @@ def iso_time(text: object, what: str) -> datetime:
         raise DecodeError(f"{what} timestamp must be a string")
     try:
         moment = datetime.fromisoformat(text)
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except (ValueError, OverflowError):
         raise DecodeError(f"{what} timestamp is not ISO 8601: {text[:40]!r}") from None
+    return _in_range(moment, what, repr(text[:40]))
+
+
+def _in_range(moment: datetime | None, what: str, shown: str) -> datetime:
+    """Refuse the first and last day `datetime` can hold: showing such a fix in local time
+    (WITA is UTC+8) would overflow in every page and report that reads it."""
+    if moment is None or not EARLIEST <= moment <= LATEST:
+        raise DecodeError(f"{what} timestamp out of range: {shown}")
+    return moment

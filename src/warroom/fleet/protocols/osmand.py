@@ -37,7 +37,11 @@ from warroom.fleet.protocols.textfields import KNOTS_TO_KMH, number
 MS_TO_KMH = 3.6
 MAX_FIELDS = 200
 EPOCH_SECONDS_LIMIT = 2**31  # larger integers are milliseconds, as Traccar decides
+# Epoch milliseconds reach year 9999 with 15 digits; longer runs cannot be a time and would
+# overflow a float when divided into seconds.
+MAX_EPOCH_DIGITS = 18
 _INTEGER = re.compile(r"-?\d{1,18}")
+_DIGITS = re.compile(r"-?\d+")
 KNOWN_KEYS = frozenset(
     {
         "id",
@@ -126,11 +130,20 @@ def _coordinates(params: dict[str, str]) -> tuple[float, float] | None:
 def _timestamp(text: str) -> datetime:
     if not text:
         raise DecodeError("OsmAnd position has no timestamp")
-    if _INTEGER.fullmatch(text):
-        value = int(text)
-        seconds = value if abs(value) < EPOCH_SECONDS_LIMIT else value / 1000
-        return jf.epoch_time(seconds, "OsmAnd")
+    if _DIGITS.fullmatch(text):
+        return _epoch_time(text)
     return jf.iso_time(text, "OsmAnd")
+
+
+def _epoch_time(text: str) -> datetime:
+    """Epoch seconds, or milliseconds above 2^31. Every string of digits is a number here:
+    `datetime.fromisoformat` would read 19 or more of them as a date in ISO basic format."""
+    digits = len(text.lstrip("-"))
+    if digits > MAX_EPOCH_DIGITS:
+        raise DecodeError(f"OsmAnd timestamp out of range: a {digits}-digit number")
+    value = int(text)
+    seconds = value if abs(value) < EPOCH_SECONDS_LIMIT else value / 1000
+    return jf.epoch_time(seconds, "OsmAnd")
 
 
 def _typed(text: str) -> AttributeValue:

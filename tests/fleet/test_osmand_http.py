@@ -1,0 +1,53 @@
+"""Hostile OsmAnd requests through the real HTTP listener: a clear 400, and the connection
+keeps serving the tracker's next report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.fleet.live_app import FleetApp, fleet_config, start_fleet_app
+from warroom.core.config import Settings
+
+HUGE = "9" * 400  # a JSON integer no float can hold
+DEVICE = "phone-21"
+
+
+@pytest.fixture
+def fleet(settings: Settings) -> Iterator[FleetApp]:
+    yield from start_fleet_app(settings, fleet_config(listeners="osmand:0"))
+
+
+@pytest.fixture
+def http(fleet: FleetApp) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=f"http://127.0.0.1:{fleet.port('osmand/http')}") as client:
+        yield client
+
+
+def _location(latitude: str) -> str:
+    return (
+        f'{{"device_id": "{DEVICE}", "location": {{"timestamp": "2026-11-27T00:00:00Z", '
+        f'"coords": {{"latitude": {latitude}, "longitude": 119.43}}}}}}'
+    )
+
+
+def test_huge_integer_in_a_json_body_is_a_400_with_the_reason(
+    fleet: FleetApp, http: httpx.Client
+) -> None:
+    device = fleet.register(DEVICE, "osmand")["device"]
+    headers = {"content-type": "application/json"}
+    bad = http.post("/", content=_location(HUGE), headers=headers)
+    assert bad.status_code == 400
+    assert bad.text == "OsmAnd coords latitude is too large: a 400-digit integer"
+    good = http.post("/", content=_location("-5.15"), headers=headers)  # same connection
+    assert good.status_code == 200
+    assert fleet.stored(device["id"]) == 1
+
+
+def test_huge_timestamp_in_a_query_is_a_400(fleet: FleetApp, http: httpx.Client) -> None:
+    fleet.register(DEVICE, "osmand")
+    bad = http.get(f"/?id={DEVICE}&lat=-5.15&lon=119.43&timestamp={HUGE}")
+    assert bad.status_code == 400
+    assert "timestamp out of range" in bad.text
