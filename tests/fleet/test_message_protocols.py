@@ -76,7 +76,6 @@ def test_osmand_json_batch_gives_one_record_per_location() -> None:
     [
         ("/?id=7&lat=nan&lon=2&timestamp=1", "not a finite number"),
         ("/?id=7&lat=91&lon=2&timestamp=1", "latitude out of range"),
-        ("/?id=7&lat=1&lon=2", "no timestamp"),
         (f"/?id=7&lat={HUGE}&lon=2&timestamp=1", "not a finite number"),
         ("/?id=7&lat=1&lon=2&timestamp=" + "1" * 400, "out of range: a 400-digit number"),
         ("/?id=7&lat=1&lon=2&timestamp=" + "1" * 19, "out of range: a 19-digit number"),
@@ -112,6 +111,14 @@ def test_osmand_rejects(text: str, message: str) -> None:
 def test_osmand_json_rejects_hostile_values(fix: dict[str, str], message: str) -> None:
     with pytest.raises(DecodeError, match=message):
         _osmand_json(**fix)
+
+
+def test_osmand_query_without_timestamp_gets_the_time_it_was_received() -> None:
+    """As in Traccar's decoder: a report without a time is taken as made when it arrived."""
+    before = datetime.now(UTC)
+    (position,) = _osmand("/?id=7&lat=1&lon=2").records
+    assert isinstance(position, PositionRecord)
+    assert before <= position.time <= datetime.now(UTC)
 
 
 def test_owntracks_topic_from_session_and_speed_in_kmh() -> None:

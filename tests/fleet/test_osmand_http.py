@@ -4,12 +4,15 @@ keeps serving the tracker's next report."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from tests.fleet.live_app import FleetApp, fleet_config, start_fleet_app
 from warroom.core.config import Settings
+from warroom.fleet.models import Position
 
 HUGE = "9" * 400  # a JSON integer no float can hold
 DEVICE = "phone-21"
@@ -51,3 +54,14 @@ def test_huge_timestamp_in_a_query_is_a_400(fleet: FleetApp, http: httpx.Client)
     bad = http.get(f"/?id={DEVICE}&lat=-5.15&lon=119.43&timestamp={HUGE}")
     assert bad.status_code == 400
     assert "timestamp out of range" in bad.text
+
+
+def test_report_without_timestamp_is_stored_at_its_arrival(
+    fleet: FleetApp, http: httpx.Client
+) -> None:
+    device = fleet.register(DEVICE, "osmand")["device"]
+    before = datetime.now(UTC)
+    assert http.get(f"/?id={DEVICE}&lat=-5.15&lon=119.43").status_code == 200
+    with fleet.db.read() as session:
+        row = session.scalars(select(Position).where(Position.device_id == device["id"])).one()
+    assert before <= row.time <= row.received_at

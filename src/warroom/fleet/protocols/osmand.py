@@ -3,7 +3,8 @@
 Source: Traccar's OsmAndProtocolDecoder and the Traccar Client apps. Two shapes:
 
 - query string (GET, or POST with the query in the URL or a form body): `id` (or `deviceid`),
-  `timestamp` (epoch seconds, epoch milliseconds or ISO 8601), `lat`/`lon` or
+  `timestamp` (epoch seconds, epoch milliseconds or ISO 8601; without it the fix gets the
+  time it was received, as in Traccar), `lat`/`lon` or
   `location=lat,lon`, `speed` in KNOTS, `bearing`/`heading`, `altitude`, `accuracy`, `hdop`,
   `batt`, `valid`; every other parameter becomes an attribute (typed: bool, int, float, text).
   An id without coordinates is a heartbeat.
@@ -22,6 +23,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from warroom.core.clock import utcnow
 from warroom.fleet.protocols import jsonfields as jf
 from warroom.fleet.protocols.records import (
     AttributeValue,
@@ -128,8 +130,8 @@ def _coordinates(params: dict[str, str]) -> tuple[float, float] | None:
 
 
 def _timestamp(text: str) -> datetime:
-    if not text:
-        raise DecodeError("OsmAnd position has no timestamp")
+    if not text:  # as Traccar does: the fix is taken to be as old as the request
+        return utcnow()
     if _DIGITS.fullmatch(text):
         return _epoch_time(text)
     return jf.iso_time(text, "OsmAnd")
