@@ -154,6 +154,7 @@ def test_owntracks_other_types_are_ignored() -> None:
         ({**LOCATION, "lat": -int(HUGE)}, "lat is too large"),
         ({**LOCATION, "batt": int(HUGE)}, "batt is too large"),
         ({**LOCATION, "tst": -62135596800}, "out of range"),
+        ({**LOCATION, "vel": -1}, "vel must not be negative: -1"),
         ({**LOCATION, "lat": [1]}, "lat must be a number, got an array"),
         ([1], "must be a JSON object"),
     ],

@@ -37,12 +37,21 @@ def decode(message: bytes, session: Session) -> Decoded:
         valid=True,
         lat=jf.required_number(payload, "lat", "OwnTracks"),
         lon=jf.required_number(payload, "lon", "OwnTracks"),
-        speed_kmh=jf.optional_number(payload, "vel", "OwnTracks"),
+        speed_kmh=_speed(payload),
         course=jf.optional_number(payload, "cog", "OwnTracks"),
         altitude=jf.optional_number(payload, "alt", "OwnTracks"),
         attributes=_attributes(payload),
     )
     return Decoded((position,))
+
+
+def _speed(payload: dict[str, Any]) -> float | None:
+    """km/h. The booklet makes `vel` optional, so an unknown speed is left out; a negative
+    one is a broken message, refused rather than stored as a speed."""
+    speed = jf.optional_number(payload, "vel", "OwnTracks")
+    if speed is not None and speed < 0:
+        raise DecodeError(f"OwnTracks vel must not be negative: {speed:g}")
+    return speed
 
 
 def _device_id(payload: dict[str, Any], session: Session) -> str:
