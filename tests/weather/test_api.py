@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import bearer, create_account
 from tests.weather.conftest import recent
+from warroom.core.clock import WITA
 from warroom.core.db import Database
 from warroom.core.security.permissions import Role
 
@@ -127,7 +128,7 @@ def test_climate_daily_monthly_csv(client: TestClient, admin_headers: dict[str, 
     assert client.post("/api/weather/observations", headers=device, json=body).status_code == 200
     daily = client.get(f"/api/weather/stations/{station_id}/daily", headers=admin_headers).json()
     assert sum(d["total"] for d in daily) == 48 and sum(d["count"] for d in daily) == 48
-    month = start.strftime("%m")
+    month = start.astimezone(WITA).strftime("%m")  # climate months are WITA months
     client.put(
         f"/api/weather/stations/{station_id}/normals",
         headers=admin_headers,

@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from tests.weather.conftest import make_station, recent, report, topics
 from warroom.core.audit import AuditEntry
+from warroom.core.clock import WITA
 from warroom.core.db import Database
 from warroom.weather import service
 from warroom.weather.config import WeatherSettings
-from warroom.weather.ingest import WITA, Ingestor
+from warroom.weather.ingest import Ingestor
 from warroom.weather.models import WeatherAlert, WeatherLatest, WeatherObservation
 from warroom.weather.qc import Flag
 

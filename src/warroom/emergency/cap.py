@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from importlib import resources
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warroom.core import audit, outbox
-from warroom.core.clock import utcnow
+from warroom.core.clock import WITA, utcnow
 from warroom.core.errors import InvalidInputError, NotFoundError
 from warroom.emergency.events import WarningPublished
 from warroom.emergency.models import Incident, PublicWarning
@@ -25,7 +25,6 @@ from warroom.emergency.schemas import Location, WarningCreate
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
-WITA = timezone(timedelta(hours=8), "WITA")
 SENDER = "carester112@makassarkota.go.id"
 SENDER_NAME = "CARESTER 112 Kota Makassar"
 

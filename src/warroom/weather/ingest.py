@@ -14,13 +14,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warroom.core import outbox
-from warroom.core.clock import utcnow
+from warroom.core.clock import WITA, utcnow
 from warroom.core.db import Database
 from warroom.weather import alerts, catalogue, qc, stream_memory, thresholds
 from warroom.weather.config import WeatherSettings
@@ -29,7 +29,6 @@ from warroom.weather.models import WeatherAlert
 from warroom.weather.schemas import IngestReport, ObservationIn
 from warroom.weather.upsert import BatchWriter, Latest, Reading
 
-WITA = timezone(timedelta(hours=8), "WITA")  # Makassar's days run midnight to midnight WITA
 CATALOGUE_TTL = 30.0  # seconds; an unknown station code also triggers a reload (at most 1/s)
 THRESHOLD_KINDS = ("rain_1h", "rain_24h", "water_level")
 MAX_EVENT_STATIONS = 500
@@ -142,7 +141,8 @@ class Ingestor:
             batch.rejected.append(f"station {code!r} is deactivated")
             return
         when = report.observed_at
-        day = when.astimezone(WITA).date()  # once per report: its readings share the time
+        # Makassar's days run midnight to midnight WITA; once per report: readings share it
+        day = when.astimezone(WITA).date()
         latest: dict[str, float] = {}
         for quantity, value in report.values.items():
             stream = station.streams.get(quantity)

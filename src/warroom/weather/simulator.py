@@ -22,11 +22,10 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from warroom.core.audit import SYSTEM
-from warroom.core.clock import utcnow
+from warroom.core.clock import WITA, utcnow
 from warroom.core.db import Database
 from warroom.weather import service
 from warroom.weather.config import WeatherSettings
-from warroom.weather.ingest import WITA
 from warroom.weather.models import WeatherStation
 from warroom.weather.mqtt import broker_address
 from warroom.weather.quantities import StationKind
