@@ -5,11 +5,12 @@ against the raw insert rate of the same rows into the same database, measured in
         [--devices 400] [--per-packet 10] [--seconds 20] [--protocol teltonika|gt06]
 
 The server side runs in this process as in `warroom serve` (fleet pipeline, TCP listener,
-in-memory bus with a live-map subscriber); simulated trackers run in a separate process and
-send a packet, wait for its ack (sent only after the commit), and send the next. Both sides
-run on uvloop when it is installed, as `warroom serve` does. Teltonika
-devices send `--per-packet` buffered records per packet (FMB default: a record a second, a
-packet every few seconds); GT06 sends one fix per frame. Prints one JSON object.
+in-memory bus with a live-map subscriber, the collector settled as after start-up);
+simulated trackers run in a separate process and send a packet, wait for its ack (sent only
+after the commit), and send the next. Both sides run on uvloop when it is installed, as
+`warroom serve` does. Teltonika devices send `--per-packet` buffered records per packet (FMB
+default: a record a second, a packet every few seconds); GT06 sends one fix per frame.
+Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any, TypeVar
 from fleet_common import START, fix, imei, register_trackers
 from sqlalchemy import delete, insert, select
 
-from warroom.core import migrate
+from warroom.core import collector, migrate
 from warroom.core.bus.events import Event
 from warroom.core.bus.memory import InMemoryBus
 from warroom.core.db import Database
@@ -117,6 +118,7 @@ async def run_server(db: Database, args: argparse.Namespace) -> dict[str, Any]:
     config = FleetConfig(filter_past_days=0, batch_max_ms=args.batch_ms)
     pipeline = Pipeline(db, bus, config)
     await pipeline.start()
+    thresholds = collector.settle_for_serving()  # as `warroom serve` does after start-up
     listener = TcpListener(
         PROTOCOLS[args.protocol], pipeline, host="127.0.0.1", port=0, idle_timeout=60
     )
@@ -141,6 +143,7 @@ async def run_server(db: Database, args: argparse.Namespace) -> dict[str, Any]:
     await listener.stop()
     await pipeline.stop()
     await bus.close()
+    collector.restore(thresholds)
     return {
         "positions_per_s": round((stored_after - stored_before) / elapsed),
         "positions_acked_total": acked,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from warroom import __version__
 from warroom.accounts.events import CredentialRevoked
 from warroom.accounts.resolver import AccountsResolver
-from warroom.core import migrate
+from warroom.core import collector, migrate
 from warroom.core.audit_anchor import AnchorWriter
 from warroom.core.bus import Bus, make_bus
 from warroom.core.bus.events import Event
@@ -72,7 +71,7 @@ async def _start(app: FastAPI, settings: Settings, bus: Bus | None) -> None:
     app.state.domain_services = background_services(app)
     for service in app.state.domain_services:
         await service.start(app)
-    _keep_startup_objects_out_of_collections()
+    app.state.collector_thresholds = collector.settle_for_serving()
     log.info(
         "warroom started",
         extra={
@@ -81,16 +80,6 @@ async def _start(app: FastAPI, settings: Settings, bus: Bus | None) -> None:
             "bus": settings.bus_url.split("://")[0],
         },
     )
-
-
-def _keep_startup_objects_out_of_collections() -> None:
-    """What start-up built (modules, routes, caches: about 250,000 objects) lives as long as
-    the process, yet every full garbage collection walked it again: a 100-300 ms pause that
-    every request in flight waited through (issue 5's create benchmark, p99 85-95 ms instead of
-    12 ms at 200/s). Frozen objects are skipped by the collector; ``_stop`` hands them back.
-    No collection first: on a big heap (a test run) it would cost more than the little
-    start-up garbage it frees, which goes at shutdown anyway."""
-    gc.freeze()
 
 
 def _audit_anchor_writer(db: Database, settings: Settings) -> AnchorWriter | None:
@@ -104,7 +93,7 @@ def _audit_anchor_writer(db: Database, settings: Settings) -> AnchorWriter | Non
 async def _stop(app: FastAPI) -> None:
     """Graceful shutdown: stop the domains' services (listeners first, so nothing new is
     accepted), stop taking events, flush the outbox, close the bus, then the database."""
-    gc.unfreeze()  # what this app leaves behind can be collected again (tests start many)
+    collector.restore(app.state.collector_thresholds)
     for service in reversed(app.state.domain_services):
         await service.stop(app)
     await app.state.feed_hub.stop()
