@@ -127,12 +127,12 @@ def make_time_reply(serial: bytes, now: datetime) -> bytes:
 
 
 def _decode_body(kind: int, body: Reader, session: Session) -> Record:
+    if kind in POSITION_TYPES:
+        return messages.position(kind, body, session)
     if kind == LOGIN:
         return _login(body, session)
     if kind in HEARTBEAT_TYPES:
         return messages.heartbeat(kind, body, session)
-    if kind in POSITION_TYPES:
-        return messages.position(kind, body, session)
     if kind in ALARM_TYPES:
         return messages.alarm(body, session)
     raise DecodeError(

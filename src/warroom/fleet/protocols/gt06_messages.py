@@ -96,13 +96,27 @@ def position(kind: int, body: Reader, session: Session) -> PositionRecord:
     return fix(body, session, attributes or NO_ATTRIBUTES)
 
 
+# Cell layouts by (4G, 2-byte MNC): MCC, MNC, LAC, then the cell id in two parts.
+_CELLS = {
+    (False, False): struct.Struct(">HBHBH"),
+    (False, True): struct.Struct(">HHHBH"),
+    (True, False): struct.Struct(">HBIII"),
+    (True, True): struct.Struct(">HHIII"),
+}
+
+
 def cell(body: Reader, *, wide: bool) -> Attrs:
     """MCC (bit 15 set: the MNC takes 2 bytes), MNC, LAC and cell id; the LAC and cell id
     are 2 and 3 bytes on 2G, 4 and 8 bytes in the 4G position 0xA0."""
-    mcc = body.u16()
-    mnc = body.u16() if mcc & 0x8000 else body.u8()
-    lac = body.uint(4 if wide else 2)
-    cid = body.uint(8 if wide else 3)
+    start = body.offset
+    layout = _CELLS[wide, False]
+    fields = layout.unpack(body.take(layout.size))
+    if fields[0] & 0x8000:  # read again with the 2-byte MNC
+        body.offset = start
+        layout = _CELLS[wide, True]
+        fields = layout.unpack(body.take(layout.size))
+    mcc, mnc, lac, cid_high, cid_low = fields
+    cid = cid_high << (32 if wide else 16) | cid_low
     return {"mcc": mcc & 0x7FFF, "mnc": mnc, "lac": lac, "cid": cid}
 
 
