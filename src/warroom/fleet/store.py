@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from _json import make_encoder  # the C encoder `json.dumps` itself uses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from json.encoder import encode_basestring_ascii
@@ -95,13 +96,35 @@ def attributes_json(attributes: Mapping[str, Any]) -> str:
     return "".join(_encode_json(attributes if type(attributes) is dict else dict(attributes), 0))
 
 
-def insert_positions(session: Session, rows: list[PositionRow]) -> None:
+@dataclass(frozen=True, slots=True)
+class EncodedPositions:
+    """Rows ready for the driver: on SQLite their values one after the other, as the column
+    types store them; PostgreSQL's COPY encodes the rows itself as it sends them."""
+
+    rows: list[PositionRow]
+    sqlite_values: list[Any] | None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def encode_positions(rows: list[PositionRow], *, sqlite: bool) -> EncodedPositions:
+    """The Python half of an insert, which the group-commit writer does before it takes
+    the database (so the commit itself is mostly the driver's C code)."""
+    return EncodedPositions(rows, _sqlite_values(rows) if sqlite and rows else None)
+
+
+def insert_positions(session: Session, rows: list[PositionRow] | EncodedPositions) -> None:
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        _copy_positions(session, rows)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if not isinstance(rows, EncodedPositions):
+        rows = encode_positions(rows, sqlite=not postgres)
+    if postgres:
+        _copy_positions(session, rows.rows)
         return
-    values = _sqlite_values(rows)
+    values = rows.sqlite_values
+    assert values is not None  # encoded for SQLite
     connection = _sqlite_writer(session)
     width, start = len(COLUMNS), 0
     for count in _sqlite_chunks(len(rows)):
@@ -165,7 +188,7 @@ def _copy_positions(session: Session, rows: list[PositionRow]) -> None:
 def write_batch(
     session: Session,
     *,
-    rows: list[PositionRow],
+    rows: list[PositionRow] | EncodedPositions,
     events: list[Event],
     states: list[dict[str, Any]],
 ) -> None:

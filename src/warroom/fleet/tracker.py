@@ -1,9 +1,10 @@
 """Live state of every device and the events its fixes cause.
 
-Runs in the writer thread only (one thread owns all state, no locks): the group-commit writer
-hands it each batch before the commit, stores the rows and the events it returns in that same
-transaction, and publishes the live positions after the commit. A fix older than the latest
-one is stored but changes nothing live: buffered data never moves a vehicle backwards.
+Runs in the writer's tracker thread only (one thread owns all state, no locks): the
+group-commit writer hands it each batch before the commit, stores the rows and the events it
+returns in that same transaction, and publishes the live positions after the commit. A fix
+older than the latest one is stored but changes nothing live: buffered data never moves a
+vehicle backwards.
 Geofences are tested in `finish`, once for all the fixes of a batch, and applied in order;
 so within a batch a fix's geofence events follow its other events.
 """
@@ -48,8 +49,8 @@ class Outcome:
     changed (turned into `live` payloads once the batch is committed)."""
 
     def seal(self) -> None:
-        """After the commit: the map payloads of the changed devices (built once per device
-        and batch, not per fix)."""
+        """End of a batch: the map payloads of the changed devices as of this batch (built
+        once per device and batch, not per fix), published once the batch is committed."""
         self.live = {device: live_payload(state) for device, state in self.changed.items()}
 
     rows: list[PositionRow] = field(default_factory=list)

@@ -1,12 +1,17 @@
 """Group commit: one writer collects the positions of every connection and commits them
 together, then resolves each connection's future; only then do listeners acknowledge.
 
-A batch closes after `batch_max_ms` from its first job or at `batch_max_rows` fixes. The
-commit runs in one dedicated thread while the next batch fills, so the event loop never waits
-on the disk and there is exactly one writer (SQLite allows no more); the thread takes the next
-batch itself, under a lock, the moment it is due. The tracker (live state
-and events) runs in that thread too, before the commit, so events are stored in the same
-transaction as the positions that caused them.
+A batch closes after `batch_max_ms` from its first job or at `batch_max_rows` fixes. Two
+threads work on consecutive batches like a two-stage assembly line, so the event loop never
+waits on the disk and there is exactly one writer (SQLite allows no more):
+
+- the tracker thread takes the next batch the moment it is due, runs the tracker (live state
+  and events) and encodes the rows: Python work that holds the interpreter lock;
+- the commit thread stores what the tracker thread prepared, in one transaction with the
+  events the fixes caused; that is mostly the driver's C code, which releases the lock, so
+  batch N commits while batch N+1 is tracked.
+
+The tracker thread owns the tracker state; it prepares at most one batch ahead of the commit.
 """
 
 from __future__ import annotations
@@ -73,20 +78,43 @@ class _Batch:
 
 @dataclass
 class _Call:
-    """A function to run in the writer thread, and the future (on the loop) for its result."""
+    """A function to run in the tracker thread, and the future (on the loop) for its result
+    (None: the writer's own housekeeping, whose failure is only logged)."""
 
     function: Callable[[], Any]
-    done: asyncio.Future[Any]
+    done: asyncio.Future[Any] | None = None
 
 
 LiveSink = Callable[[dict[int, dict[str, Any]]], None]
 
 
+@dataclass
+class _Prepared:
+    """A batch after the tracker thread: what the commit thread stores, and what it hands
+    back to the loop once that is durable."""
+
+    jobs: list[Job | UnknownJob]
+    out: Outcome
+    rows: store.EncodedPositions
+    states: list[dict[str, Any]]
+    unknown: list[UnknownJob]
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to write."""
+        return not (self.rows or self.out.events or self.states or self.unknown)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing to write, nobody waiting and nothing for the map: a quiet wake-up's."""
+        return self.empty and not self.jobs and not self.out.live
+
+
 class GroupCommitWriter:
-    """The listeners (event loop) queue jobs; one writer thread takes a batch as soon as it
-    is due, writes it, and hands the outcome back to the loop, which only then resolves the
-    jobs' futures (the acks). The thread starts the next batch right after a commit without
-    a round trip through the event loop, so a busy loop never holds up the disk."""
+    """The listeners (event loop) queue jobs; the tracker thread takes a batch as soon as it
+    is due and prepares it, the commit thread writes it and hands the outcome back to the
+    loop, which only then resolves the jobs' futures (the acks). Neither thread waits for a
+    round trip through the event loop, so a busy loop never holds up the disk."""
 
     def __init__(
         self, db: Database, tracker: Tracker, config: FleetConfig, on_commit: LiveSink
@@ -98,18 +126,21 @@ class GroupCommitWriter:
         self._batch = _Batch()
         self._calls: list[_Call] = []
         self._stopping = False
-        self._thread: threading.Thread | None = None
+        # One prepared batch waits for the commit thread at most (None: the slot is free).
+        self._handover = threading.Condition()
+        self._prepared: _Prepared | None = None
+        self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_scan = self._last_state_flush = time.monotonic()
         self.committed_events = 0
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return bool(self._threads)
 
     @property
     def tracker(self) -> Tracker:
-        """The live state; only the writer thread may touch it while the writer runs."""
+        """The live state; only the tracker thread may touch it while the writer runs."""
         return self._tracker
 
     async def prepare(self, directory: DeviceDirectory) -> None:
@@ -130,26 +161,31 @@ class GroupCommitWriter:
         def swap() -> None:
             self._tracker.fences = fences
 
-        if self.running:  # the tracker belongs to the writer thread
+        if self.running:  # the tracker belongs to the tracker thread
             await self.run_in_writer(swap)
         else:
             swap()
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._work, name="fleet-writer", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._track, name="fleet-tracker", daemon=True),
+            threading.Thread(target=self._store, name="fleet-writer", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     async def stop(self) -> None:
         """Commit what is queued, save the device states, then stop."""
-        thread = self._thread
-        if thread is None:
+        if not self._threads:
             return
         with self._queue:
             self._stopping = True
             self._queue.notify()
-        await asyncio.get_running_loop().run_in_executor(None, thread.join)
-        self._thread = None
+        loop = asyncio.get_running_loop()
+        for thread in self._threads:
+            await loop.run_in_executor(None, thread.join)
+        self._threads = []
 
     def submit(self, job: Job | UnknownJob) -> None:
         with self._queue:
@@ -170,25 +206,32 @@ class GroupCommitWriter:
         await job.done
 
     async def run_in_writer(self, function: Callable[[], Any]) -> Any:
-        """Run `function` in the writer thread (it owns the tracker state)."""
-        call = _Call(function, asyncio.get_running_loop().create_future())
+        """Run `function` in the tracker thread (it owns the tracker state)."""
+        done = asyncio.get_running_loop().create_future()
+        self._call_soon(_Call(function, done))
+        return await done
+
+    def _call_soon(self, call: _Call) -> None:
         with self._queue:
             self._calls.append(call)
             self._queue.notify()
-        return await call.done
 
-    # -- the writer thread ------------------------------------------------------------------
-    def _work(self) -> None:
+    # -- the tracker thread -----------------------------------------------------------------
+    def _track(self) -> None:
         while True:
             batch, calls, stopping = self._next()
             for call in calls:
                 self._run_call(call)
-            self._commit(batch)
+            try:
+                prepared = self._prepare(batch.jobs, flush_all=stopping)
+            except Exception as exc:  # a tracker bug must not leave the devices waiting
+                log.exception("fleet batch could not be prepared", extra={"jobs": len(batch.jobs)})
+                self._to_loop(_settle, batch.jobs, exc)
+            else:
+                if not prepared.idle:  # in line even without rows: acks follow earlier commits
+                    self._hand_over(prepared)
             if stopping:
-                try:
-                    self._flush_states()
-                except Exception:
-                    log.exception("saving the device states at stop failed")
+                self._hand_over(None)  # the commit thread stops after what it holds
                 return
 
     def _next(self) -> tuple[_Batch, list[_Call], bool]:
@@ -219,19 +262,71 @@ class GroupCommitWriter:
         try:
             result = call.function()
         except Exception as exc:
-            self._to_loop(_resolve, call.done, None, exc)
+            if call.done is None:
+                log.exception("fleet writer housekeeping failed")
+            else:
+                self._to_loop(_resolve, call.done, None, exc)
             return
-        self._to_loop(_resolve, call.done, result, None)
+        if call.done is not None:
+            self._to_loop(_resolve, call.done, result, None)
 
-    def _commit(self, batch: _Batch) -> None:
+    def _prepare(self, jobs: list[Job | UnknownJob], *, flush_all: bool) -> _Prepared:
+        """Tracker thread: live state and events, the periodic checks, the encoded rows, and
+        the map payloads as of this batch (published once it is committed)."""
+        out = Outcome()
+        for job in jobs:
+            if isinstance(job, Job):
+                self._tracker.accept(job.info, job.records, job.received_at, out)
+        self._tracker.finish(out)
+        now = time.monotonic()
+        if now - self._last_scan >= OFFLINE_SCAN_SECONDS:
+            self._last_scan = now
+            self._tracker.offline_scan(utcnow(), out)
+        states = []
+        if flush_all or now - self._last_state_flush >= STATE_FLUSH_SECONDS:
+            self._last_state_flush = now
+            states = self._tracker.take_dirty_states()
+        out.seal()
+        rows = store.encode_positions(out.rows, sqlite=self._db.is_sqlite)
+        unknown = [job for job in jobs if isinstance(job, UnknownJob)]
+        return _Prepared(jobs, out, rows, states, unknown)
+
+    def _hand_over(self, prepared: _Prepared | None) -> None:
+        """Give the commit thread the next batch (None: stop), once it took the last one."""
+        with self._handover:
+            while self._prepared is not None:
+                self._handover.wait()
+            self._prepared = prepared if prepared is not None else _STOP
+            self._handover.notify_all()
+
+    def _not_stored(self, prepared: _Prepared) -> None:
+        """Tracker thread, after a failed commit: a resend of these fixes must not count as a
+        duplicate, and the states must be saved with a later batch."""
+        self._tracker.forget(prepared.out.rows)
+        self._tracker.dirty.update(state["device_id"] for state in prepared.states)
+
+    # -- the commit thread ------------------------------------------------------------------
+    def _store(self) -> None:
+        while True:
+            with self._handover:
+                while self._prepared is None:
+                    self._handover.wait()
+                prepared, self._prepared = self._prepared, None
+                self._handover.notify_all()
+            if prepared is _STOP:
+                return
+            self._commit(prepared)
+
+    def _commit(self, prepared: _Prepared) -> None:
         try:
-            outcome = self._write(batch.jobs)
+            self._write(prepared)
         except Exception as exc:
-            log.exception("fleet group commit failed", extra={"jobs": len(batch.jobs)})
-            self._to_loop(_settle, batch.jobs, exc)
+            log.exception("fleet group commit failed", extra={"jobs": len(prepared.jobs)})
+            self._call_soon(_Call(lambda: self._not_stored(prepared)))
+            self._to_loop(_settle, prepared.jobs, exc)
             return
-        if batch.jobs or outcome.live:
-            self._to_loop(self._committed, batch.jobs, outcome.live)
+        if prepared.jobs or prepared.out.live:
+            self._to_loop(self._committed, prepared.jobs, prepared.out.live)
 
     def _to_loop(self, callback: Callable[..., None], *args: Any) -> None:
         assert self._loop is not None
@@ -246,41 +341,23 @@ class GroupCommitWriter:
         if live:
             self._on_commit(live)
 
-    def _write(self, jobs: list[Job | UnknownJob]) -> Outcome:
-        """Writer thread: tracker, then one transaction for the whole batch."""
-        out = Outcome()
-        for job in jobs:
-            if isinstance(job, Job):
-                self._tracker.accept(job.info, job.records, job.received_at, out)
-        self._tracker.finish(out)
-        now = time.monotonic()
-        if now - self._last_scan >= OFFLINE_SCAN_SECONDS:
-            self._last_scan = now
-            self._tracker.offline_scan(utcnow(), out)
-        states = []
-        if now - self._last_state_flush >= STATE_FLUSH_SECONDS:
-            self._last_state_flush = now
-            states = self._tracker.take_dirty_states()
-        unknown = [job for job in jobs if isinstance(job, UnknownJob)]
-        if not (out.rows or out.events or states or unknown):
-            return out
+    def _write(self, prepared: _Prepared) -> None:
+        """Commit thread: one transaction for the whole batch."""
+        if prepared.empty:
+            return
+        out = prepared.out
         started = time.perf_counter()
-        try:
-            with self._db.write() as session:
-                for job in unknown:
-                    self._note_unknown(session, job, out)
-                store.write_batch(session, rows=out.rows, events=out.events, states=states)
-        except Exception:
-            self._tracker.forget(out.rows)
-            self._tracker.dirty.update(state["device_id"] for state in states)
-            raise
-        out.seal()
+        with self._db.write() as session:
+            for job in prepared.unknown:
+                self._note_unknown(session, job, out)
+            store.write_batch(
+                session, rows=prepared.rows, events=out.events, states=prepared.states
+            )
         COMMIT_SECONDS.observe(time.perf_counter() - started)
-        STORED.inc(len(out.rows))
+        STORED.inc(len(prepared.rows))
         for reason, count in out.dropped.items():
             DROPPED.labels(reason).inc(count)
         self.committed_events += len(out.events)
-        return out
 
     @staticmethod
     def _note_unknown(session: Any, job: UnknownJob, out: Outcome) -> None:
@@ -298,11 +375,9 @@ class GroupCommitWriter:
                 )
             )
 
-    def _flush_states(self) -> None:
-        states = self._tracker.take_dirty_states()
-        if states:
-            with self._db.write() as session:
-                store.write_batch(session, rows=[], events=[], states=states)
+
+# Handed to the commit thread to make it stop after the batches before it.
+_STOP = _Prepared([], Outcome(), store.encode_positions([], sqlite=False), [], [])
 
 
 def _resolve(done: asyncio.Future[Any], result: Any, error: Exception | None) -> None:
