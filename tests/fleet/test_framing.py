@@ -121,3 +121,43 @@ def test_garbage_alone_never_fills_the_buffer() -> None:
     for _ in range(100):
         assert list(framer.feed(b"\x00\x01\x02" * 50)) == []
     assert framer.buffered <= 64
+
+
+# H02 binary frames from Traccar's H02ProtocolDecoderTest: a standard 32-byte one, one with the
+# 13 bytes some firmwares append, and the long form with a 15-digit IMEI (42 bytes).
+H02_BINARY = bytes.fromhex("2441060116601245431311165035313006004318210e000000fffffbffff0024")
+H02_EXTENDED = bytes.fromhex(
+    "24410600082621532131081504419390060740418306000000fffffbfdff0015060000002c02dc0c000000001f"
+)
+H02_LONG_ID = bytes.fromhex(
+    "2435248308419329301047591808172627335900074412294E024138FEFFFFFFFF01120064BA73005ECC"
+)
+
+
+def test_h02_text_and_binary_frames_share_a_connection() -> None:
+    text = FRAMES["h02"]
+    frames = [text[0], H02_BINARY, text[1], H02_BINARY, text[2]]
+    stream = b"".join(frames)
+    for cut in range(len(stream) + 1):
+        assert _feed_all(_framer("h02"), [stream[:cut], stream[cut:]]) == frames
+    assert _feed_all(_framer("h02"), [stream[i : i + 1] for i in range(len(stream))]) == frames
+
+
+def test_h02_bytes_appended_to_a_binary_frame_are_skipped() -> None:
+    text = FRAMES["h02"][0]
+    for binary in (H02_EXTENDED, H02_LONG_ID):
+        framer = _framer("h02")
+        assert _feed_all(framer, [binary + text]) == [binary[:32], text]
+        assert framer.discarded == len(binary) - 32
+
+
+def test_h02_dollar_that_is_not_a_binary_header_is_noise() -> None:
+    noise = b"$" + bytes(range(40, 80))  # not BCD fields
+    framer = _framer("h02")
+    assert _feed_all(framer, [noise, H02_BINARY]) == [H02_BINARY]
+    assert framer.discarded == len(noise)
+
+
+def test_h02_unfinished_text_gives_way_to_a_binary_frame() -> None:
+    good = FRAMES["h02"][0]
+    assert _feed_all(_framer("h02"), [b"*HQ,broken,", H02_BINARY, good]) == [H02_BINARY, good]

@@ -272,3 +272,50 @@ def test_valid_frames_survive_noise_without_markers(protocol: str, noise: bytes)
     frame = FRAMES[protocol][-1]
     framer = spec.framer()
     assert frame in list(framer.feed(noise + frame))
+
+
+# Standard 32-byte H02 binary frames from Traccar's H02ProtocolDecoderTest.
+H02_BINARY_FRAMES = [
+    bytes.fromhex(frame)
+    for frame in (
+        "2441060116601245431311165035313006004318210e000000fffffbffff0024",
+        "2410307310010503162209022212874500113466574C014028fffffbffff0000",
+        "24270517030820321418041423307879000463213792000056fffff9ffff0000",
+    )
+]
+
+
+@FUZZ
+@given(
+    frame=st.sampled_from(H02_BINARY_FRAMES),
+    flips=st.lists(st.tuples(st.integers(0, 31), st.integers(1, 255)), max_size=4),
+    keep=st.integers(0, 32),
+)
+def test_h02_damaged_binary_frames_raise_only_decode_errors(
+    frame: bytes, flips: list[tuple[int, int]], keep: int
+) -> None:
+    damaged = bytearray(frame)
+    for at, mask in flips:
+        damaged[at] ^= mask
+    for message in (bytes(damaged[:keep]), bytes(damaged), bytes(damaged).hex().encode()):
+        decoded = _decode_safely(PROTOCOLS["h02"].decode, message)
+        if decoded is not None:
+            decoded.to_json_lines()
+
+
+@FUZZ
+@given(data=st.data())
+def test_h02_text_and_binary_frames_survive_noise_and_any_cuts(data: st.DataObject) -> None:
+    """One connection mixing both forms, noise without markers between frames, cut anywhere:
+    every frame comes out whole and in order."""
+    frames = data.draw(
+        st.lists(st.sampled_from(FRAMES["h02"] + H02_BINARY_FRAMES), min_size=1, max_size=8)
+    )
+    noise = [bytes(b for b in data.draw(st.binary(max_size=24)) if b not in b"*$") for _ in frames]
+    stream = b"".join(gap + frame for gap, frame in zip(noise, frames, strict=True))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=6)))
+    make = PROTOCOLS["h02"].framer
+    assert make is not None
+    framer = make()
+    pieces = zip([0, *cuts], [*cuts, len(stream)], strict=True)
+    assert [frame for a, b in pieces for frame in framer.feed(stream[a:b])] == frames

@@ -2,7 +2,7 @@
 
 The inverse of the decoders for the few message types a moving vehicle sends: GT06 login and
 position (2G 0x12 and 4G 0xA0), Teltonika IMEI and Codec 8 AVL packet, OsmAnd query, H02 V1
-text.
+text and binary `$` position.
 """
 
 from __future__ import annotations
@@ -134,3 +134,15 @@ def h02_position(imei: str, fix: SimFix) -> bytes:
         "FFFFFBFF",
     ]
     return (",".join(fields) + "#").encode()
+
+
+def h02_binary_position(device_id: str, fix: SimFix) -> bytes:
+    """The 32-byte binary frame of a 10-digit id: BCD fields, speed in whole knots."""
+    t = fix.time.astimezone(UTC)
+    flags = (0x2 if fix.valid else 0) | (0x4 if fix.lat >= 0 else 0) | (0x8 if fix.lon >= 0 else 0)
+    knots = min(999, round(fix.speed_kmh / KMH_PER_KNOT))
+    lat, lon = _ddmm(fix.lat, 2).replace(".", ""), _ddmm(fix.lon, 3).replace(".", "")
+    digits = device_id.rjust(10, "0") + t.strftime("%H%M%S%d%m%y") + lat + "06"  # battery byte
+    digits += f"{lon}{flags:x}{knots:03d}{int(fix.course) % 360:03d}"
+    status = bytes.fromhex("fffffbff")  # alarm bits are active low: none raised
+    return b"$" + bytes.fromhex(digits) + status + b"\xff\x00\x00"  # 3 bytes decoders skip

@@ -55,7 +55,12 @@ _SPECS = (
         description="GT06 / Concox binary",
     ),
     ProtocolSpec(
-        "h02", 5013, ("tcp", "udp"), h02.decode, h02.framer, description="H02 text (*HQ,...#)"
+        "h02",
+        5013,
+        ("tcp", "udp"),
+        h02.decode,
+        h02.framer,
+        description="H02 text (*HQ,...#) and binary ($..., typed as hex)",
     ),
     ProtocolSpec(
         "teltonika",
