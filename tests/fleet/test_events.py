@@ -96,16 +96,32 @@ def test_silent_device_goes_offline_after_the_delay(fleet: FleetApp) -> None:
     assert topics(fleet).count("fleet.device_came_online") == 1
 
 
-def test_gt06_sos_alarm(fleet: FleetApp) -> None:
-    fleet.register(IMEI, "gt06")
+def _gt06_sos_frame() -> bytes:
     body = bytes([26, 11, 27, 0, 0, 5, 0xC9]) + (9_270_000).to_bytes(4, "big")
     body += (214_980_000).to_bytes(4, "big") + bytes([0, 0x10, 0]) + b"\x09" + bytes(8)
     body += bytes([0x02, 4, 3, 0x01, 0x00])  # terminal info, battery, signal, SOS, language
     payload = bytes([len(body) + 5, 0x16]) + body + b"\x00\x05"
-    frame = b"\x78\x78" + payload + crc16_x25(payload).to_bytes(2, "big") + b"\r\n"
+    return b"\x78\x78" + payload + crc16_x25(payload).to_bytes(2, "big") + b"\r\n"
+
+
+def test_gt06_sos_alarm(fleet: FleetApp) -> None:
+    fleet.register(IMEI, "gt06")
     with connect(fleet.port("gt06/tcp")) as sock:
         sock.sendall(gt06_login(IMEI, 1))
         receive_exactly(sock, 10)
-        sock.sendall(frame)
+        sock.sendall(_gt06_sos_frame())
         receive_exactly(sock, 10)
     assert "fleet.alarm_raised" in topics(fleet)
+
+
+def test_a_resent_sos_raises_one_alarm(fleet: FleetApp) -> None:
+    """A device that got no ack sends its SOS again, fix and all: one emergency, not two."""
+    device = fleet.register(IMEI, "gt06")["device"]
+    for _ in range(2):
+        with connect(fleet.port("gt06/tcp")) as sock:
+            sock.sendall(gt06_login(IMEI, 1))
+            receive_exactly(sock, 10)
+            sock.sendall(_gt06_sos_frame())
+            receive_exactly(sock, 10)
+    assert topics(fleet).count("fleet.alarm_raised") == 1
+    assert fleet.stored(device["id"]) == 1

@@ -144,6 +144,27 @@ def test_garbage_between_frames_only_costs_the_bad_frame(fleet: FleetApp) -> Non
     assert fleet.stored(device["id"]) == 1
 
 
+def test_a_resend_after_a_restart_is_not_stored_twice(settings: Settings) -> None:
+    """A crash between the commit and the ack leaves fixes stored that the device sends
+    again once the server is back: the restarted server still knows them as duplicates."""
+    packets = [[fix_at(1), fix_at(2)], [fix_at(0)], [fix_at(3)]]  # the second is late data
+
+    def send_all(fleet: FleetApp) -> None:
+        with connect(fleet.port("teltonika/tcp")) as sock:
+            sock.sendall(teltonika_login(IMEI))
+            receive_exactly(sock, 1)
+            for packet in packets:
+                sock.sendall(teltonika_avl(packet))
+                assert receive_exactly(sock, 4) == len(packet).to_bytes(4, "big")
+
+    for fleet in start_fleet_app(settings, fleet_config()):
+        device = fleet.register(IMEI, "teltonika")["device"]
+        send_all(fleet)
+    for fleet in start_fleet_app(settings, fleet_config()):
+        send_all(fleet)  # all of it again, as a device that never saw the acks
+        assert fleet.stored(device["id"]) == 4
+
+
 def test_h02_without_ack_is_stored(fleet: FleetApp) -> None:
     device = fleet.register("4210000001", "h02")["device"]
     with connect(fleet.port("h02/tcp")) as sock:

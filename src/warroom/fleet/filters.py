@@ -88,7 +88,7 @@ class PositionFilter:
         time = fix.time
         if self._invalid and not fix.valid:
             return "invalid"
-        if self._duplicates and time in recent:
+        if self._duplicates and time in recent:  # `is_resend`, without the call
             return "duplicate"
         if self._check_future and time > now + self._future:
             return "future"
@@ -97,6 +97,10 @@ class PositionFilter:
         if self._jumped(fix, latest, step_m):
             return "jump"
         return None
+
+    def is_resend(self, fix: PositionRecord, recent: RecentTimes) -> bool:
+        """The device sent this fix before (and it was stored): a resend, not news."""
+        return self._duplicates and fix.time in recent
 
     def _jumped(
         self, fix: PositionRecord, latest: PositionRecord | None, step_m: float | None

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from warroom.core import outbox
 from warroom.core.bus.events import Event
 from warroom.core.db import Database
-from warroom.fleet.models import DeviceState, UnknownDevice
+from warroom.fleet.models import DeviceState, Position, UnknownDevice
 
 STATES: Table = DeviceState.__table__  # type: ignore[assignment]
 UNKNOWN: Table = UnknownDevice.__table__  # type: ignore[assignment]
@@ -232,3 +232,22 @@ def note_unknown(
 def load_states(db: Database) -> dict[int, dict[str, Any]]:
     with db.read() as session:
         return {row.device_id: dict(row._mapping) for row in session.execute(select(STATES))}
+
+
+def load_latest_fix_times(db: Database, rows: int) -> list[tuple[int, datetime]]:
+    """(device, fix time) of the last `rows` positions stored, oldest first.
+
+    What a crash can leave committed but unacknowledged is the tail of the table (the batches
+    in flight), whatever the fixes' own times: a device resends exactly those, so they are
+    what the duplicate filter must know again after a restart. Read through the primary key.
+    """
+    positions = Position.__table__
+    newest = (
+        select(positions.c.id, positions.c.device_id, positions.c.time)
+        .order_by(positions.c.id.desc())
+        .limit(rows)
+        .subquery()
+    )
+    with db.read() as session:
+        found = session.execute(select(newest.c.device_id, newest.c.time).order_by(newest.c.id))
+        return [(device, time) for device, time in found]

@@ -95,19 +95,28 @@ class Tracker:
             out.events.append(events.DeviceCameOnline(**_about(info)))
         for record in records:
             if isinstance(record, AlarmRecord):
-                fix = record.position
-                out.events.append(
-                    events.AlarmRaised(
-                        **_about(info),
-                        alarm=record.alarm,
-                        lat=fix.lat if fix else None,
-                        lon=fix.lon if fix else None,
-                    )
-                )
-                if fix is not None:
-                    self._position(live, fix, received_at, out)
+                self._alarm(live, record, received_at, out)
             elif isinstance(record, PositionRecord):
                 self._position(live, record, received_at, out)
+
+    def _alarm(
+        self, live: DeviceLive, record: AlarmRecord, received_at: datetime, out: Outcome
+    ) -> None:
+        """An SOS resent with its fix (the device got no ack) was raised already: only a
+        first sending raises it. An alarm without a fix cannot be told apart, so it is."""
+        fix = record.position
+        if fix is None:
+            out.events.append(
+                events.AlarmRaised(**_about(live.info), alarm=record.alarm, lat=None, lon=None)
+            )
+            return
+        if not self._filter.is_resend(fix, live.recent):
+            out.events.append(
+                events.AlarmRaised(
+                    **_about(live.info), alarm=record.alarm, lat=fix.lat, lon=fix.lon
+                )
+            )
+        self._position(live, fix, received_at, out)
 
     def _position(
         self, live: DeviceLive, fix: PositionRecord, received_at: datetime, out: Outcome
@@ -217,6 +226,17 @@ class Tracker:
             live = self.devices.get(row[0])
             if live is not None:
                 live.recent.forget(row[2])
+
+    def remember_stored(
+        self, devices: dict[int, DeviceInfo], fixes: Iterable[tuple[int, datetime]]
+    ) -> None:
+        """After a restart: the fix times stored last (oldest first), so that a device
+        resending what was committed but never acknowledged before a crash is not stored
+        twice. `devices`: the registered devices by id (others' fixes are skipped)."""
+        for device_id, time in fixes:
+            info = devices.get(device_id)
+            if info is not None:
+                self.state(info).recent.add(time)
 
     def offline_scan(self, now: datetime, out: Outcome) -> None:
         silent_before = now - self._offline_after

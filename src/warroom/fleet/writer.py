@@ -34,6 +34,7 @@ from warroom.fleet import events, store
 from warroom.fleet.config import FleetConfig
 from warroom.fleet.directory import DeviceDirectory, DeviceInfo
 from warroom.fleet.fences import load_fences
+from warroom.fleet.filters import RECENT_TIMES
 from warroom.fleet.protocols import AlarmRecord, PositionRecord, Record
 from warroom.fleet.tracker import Outcome, Tracker
 
@@ -150,10 +151,13 @@ class GroupCommitWriter:
 
     def _restore(self, directory: DeviceDirectory) -> None:
         states = store.load_states(self._db)
-        for info in directory.all():
+        devices = {info.id: info for info in directory.all()}
+        for info in devices.values():
             row = states.get(info.id)
             if row is not None:
                 self._tracker.restore(info, row)
+        latest = store.load_latest_fix_times(self._db, RECENT_TIMES * max(len(devices), 1))
+        self._tracker.remember_stored(devices, latest)
 
     async def reload_fences(self) -> None:
         fences = await run_in_threadpool(load_fences, self._db)
