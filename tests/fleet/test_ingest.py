@@ -91,6 +91,26 @@ def test_unknown_device_is_refused_and_listed(fleet: FleetApp) -> None:
     assert not listed()
 
 
+def test_an_id_no_device_can_have_is_refused_without_being_listed(fleet: FleetApp) -> None:
+    """Not listed for an admin (it could never be registered), and not written: on
+    PostgreSQL a 65-character id would fail the commit of every device in its batch."""
+    pipeline = fleet.service.pipeline
+    assert pipeline is not None
+    device = fleet.register(IMEI, "teltonika")["device"]
+    with httpx.Client(base_url=f"http://127.0.0.1:{fleet.port('osmand/http')}") as http:
+        for bad in ("x" * 65, "phone 1", "bad\u0000id"):
+            answer = http.get("/", params={"id": bad, "lat": -5.1, "lon": 119.4, "timestamp": 1})
+            assert answer.status_code in (400, 401, 403, 404), answer.text
+    with connect(fleet.port("teltonika/tcp")) as sock:
+        sock.sendall(teltonika_login(IMEI))
+        receive_exactly(sock, 1)
+        sock.sendall(teltonika_avl([fix_at(1)]))
+        assert receive_exactly(sock, 4) == (1).to_bytes(4, "big")
+    assert fleet.stored(device["id"]) == 1
+    listed = fleet.client.get("/api/fleet/unknown-devices", headers=fleet.headers).json()
+    assert listed == []
+
+
 def test_teltonika_acks_the_record_count(fleet: FleetApp) -> None:
     device = fleet.register(IMEI, "teltonika")["device"]
     with connect(fleet.port("teltonika/tcp")) as sock:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
+from prometheus_client import Counter
 from starlette.concurrency import run_in_threadpool
 
 from warroom.core.audit import SYSTEM
@@ -22,11 +24,15 @@ from warroom.fleet.config import FleetConfig
 from warroom.fleet.directory import DeviceDirectory, DeviceInfo
 from warroom.fleet.live import LivePublisher
 from warroom.fleet.protocols import Record
-from warroom.fleet.schemas import DeviceCreate
+from warroom.fleet.schemas import UNIQUE_ID_PATTERN, DeviceCreate
 from warroom.fleet.tracker import Tracker
 from warroom.fleet.writer import GroupCommitWriter, Job, UnknownJob
 
 log = logging.getLogger("warroom.fleet.pipeline")
+MALFORMED_IDS = Counter(
+    "warroom_fleet_malformed_ids_total", "Devices refused: not a possible device id", ["protocol"]
+)
+_WELL_FORMED_ID = re.compile(UNIQUE_ID_PATTERN)
 UNKNOWN_NOTE_SECONDS = 60.0  # how often one unknown device is written to its list
 MAX_UNKNOWN_REMEMBERED = 10_000
 
@@ -77,6 +83,12 @@ class Pipeline:
         info = self.directory.get(unique_id)
         if info is not None:
             return info
+        if not _WELL_FORMED_ID.fullmatch(unique_id):
+            # No device can be registered with it, and listing it could fail the whole
+            # batch's commit on PostgreSQL (ids are at most 64 characters there).
+            MALFORMED_IDS.labels(protocol).inc()
+            log.info("refused a malformed device id", extra={"protocol": protocol})
+            return None
         if self.config.auto_register:
             return await self._auto_register(unique_id, protocol)
         now = asyncio.get_running_loop().time()
