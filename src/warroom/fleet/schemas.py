@@ -1,13 +1,19 @@
-"""Request and response bodies of the fleet API. Unknown fields are refused."""
+"""Request and response bodies of the fleet API. Unknown fields are refused.
+
+Geofence geometry is checked as GeoJSON (RFC 7946) here, before it is stored: one stored
+fence that cannot be built would otherwise reach every process that loads the fences.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from warroom.fleet.protocols import PROTOCOLS
+from warroom.geo.coords import check_lat_lon
+from warroom.geo.errors import GeoInputError
 
 VehicleKind = Literal[
     "ambulance", "fire_truck", "garbage_truck", "bus", "patrol_car", "official_car", "other"
@@ -15,6 +21,8 @@ VehicleKind = Literal[
 PLATE_PATTERN = r"^[A-Z0-9][A-Z0-9 -]{1,19}$"
 UNIQUE_ID_PATTERN = r"^[A-Za-z0-9._:/-]{1,64}$"  # OwnTracks ids are topics: owntracks/user/phone
 PROTOCOL_PATTERN = "^(" + "|".join(sorted(PROTOCOLS)) + ")$"
+MAX_FENCE_POSITIONS = 10_000  # per ring or line: a city zone needs far fewer
+MAX_FENCE_HOLES = 50
 
 
 class Strict(BaseModel):
@@ -88,14 +96,76 @@ class UnknownDeviceRead(BaseModel):
     attempts: int
 
 
+def _on_earth(position: list[float]) -> list[float]:
+    try:
+        check_lat_lon(position[1], position[0])
+    except GeoInputError as exc:
+        raise ValueError(exc.message) from None
+    return position
+
+
+def _closed(ring: list[list[float]]) -> list[list[float]]:
+    if ring[0][:2] != ring[-1][:2]:
+        raise ValueError("a polygon ring must end at the position it starts from")
+    return ring
+
+
+Coordinate = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Position = Annotated[
+    list[Coordinate],
+    Field(min_length=2, max_length=3, description="[longitude, latitude] or with altitude."),
+    AfterValidator(_on_earth),
+]
+Ring = Annotated[
+    list[Position], Field(min_length=4, max_length=MAX_FENCE_POSITIONS), AfterValidator(_closed)
+]
+
+
+class PolygonGeometry(Strict):
+    type: Literal["Polygon"]
+    coordinates: list[Ring] = Field(
+        min_length=1, max_length=MAX_FENCE_HOLES + 1, description="Outer ring, then holes."
+    )
+
+
+class PointGeometry(Strict):
+    type: Literal["Point"]
+    coordinates: Position
+
+
+class LineStringGeometry(Strict):
+    type: Literal["LineString"]
+    coordinates: list[Position] = Field(min_length=2, max_length=MAX_FENCE_POSITIONS)
+
+
+FenceGeometry = Annotated[
+    PolygonGeometry | PointGeometry | LineStringGeometry, Field(discriminator="type")
+]
+SIZE_FOR = {"Point": "radius_m", "LineString": "half_width_m", "Polygon": None}
+
+
 class GeofenceCreate(Strict):
     name: str = Field(min_length=1, max_length=120)
-    geometry: dict[str, Any] = Field(
+    geometry: FenceGeometry = Field(
         description="GeoJSON Polygon, Point (with radius_m) or LineString (with half_width_m)."
     )
     radius_m: float | None = Field(default=None, gt=0, le=100_000)
     half_width_m: float | None = Field(default=None, gt=0, le=10_000)
     agency_code: str | None = Field(default=None, max_length=30)
+
+    @model_validator(mode="after")
+    def _size_matches_shape(self) -> Self:
+        """A Point needs its radius, a LineString its half width, and neither fits elsewhere
+        (a radius sent with a polygon would be silently ignored)."""
+        kind = self.geometry.type
+        needed = SIZE_FOR[kind]
+        for name in ("radius_m", "half_width_m"):
+            given = getattr(self, name) is not None
+            if name == needed and not given:
+                raise ValueError(f"a {kind} geofence needs {name}")
+            if name != needed and given:
+                raise ValueError(f"{name} does not apply to a {kind} geofence")
+        return self
 
 
 class GeofenceRead(BaseModel):

@@ -17,6 +17,7 @@ from warroom.core import audit, outbox
 from warroom.core.audit import Actor
 from warroom.core.errors import ConflictError, InvalidInputError, NotFoundError
 from warroom.fleet import events
+from warroom.fleet.fences import active_geofences, check_fence
 from warroom.fleet.models import Device, DeviceState, Geofence, Position, UnknownDevice, Vehicle
 from warroom.fleet.schemas import (
     DeviceCreate,
@@ -192,19 +193,24 @@ def dismiss_unknown_device(session: Session, *, unique_id: str, actor: Actor) ->
 
 
 def list_geofences(session: Session, *, agency: str | None) -> list[Geofence]:
-    query = select(Geofence).where(Geofence.active.is_(True)).order_by(Geofence.name)
-    if agency is not None:
-        query = query.where((Geofence.agency_code == agency) | Geofence.agency_code.is_(None))
-    return list(session.scalars(query))
+    return list(session.scalars(active_geofences(agency).order_by(Geofence.name)))
+
+
+def _check_geometry(data: GeofenceCreate) -> None:
+    """Build the fence as the pipeline will: the schema checked the GeoJSON, this finds what
+    only geometry can (rings that cross themselves or each other, holes outside)."""
+    geometry = data.geometry.model_dump()
+    fence = fence_from_geojson(
+        data.name, geometry, radius_m=data.radius_m, half_width_m=data.half_width_m
+    )
+    try:
+        check_fence(fence)
+    except (GeoInputError, ValueError) as exc:
+        raise InvalidInputError(f"geofence geometry: {exc}") from None
 
 
 def create_geofence(session: Session, *, data: GeofenceCreate, actor: Actor) -> Geofence:
-    try:
-        fence_from_geojson(
-            "check", data.geometry, radius_m=data.radius_m, half_width_m=data.half_width_m
-        )
-    except (GeoInputError, ValueError, TypeError) as exc:
-        raise InvalidInputError(f"geofence geometry: {exc}") from None
+    _check_geometry(data)
     geofence = Geofence(**data.model_dump())
     session.add(geofence)
     _flush_unique(session, f"geofence {data.name}")
@@ -214,7 +220,7 @@ def create_geofence(session: Session, *, data: GeofenceCreate, actor: Actor) -> 
         action="fleet.geofence_created",
         target_type="geofence",
         target_id=geofence.id,
-        detail={"name": data.name, "type": data.geometry.get("type")},
+        detail={"name": data.name, "type": data.geometry.type},
     )
     outbox.enqueue(session, events.GeofencesChanged(geofence_id=geofence.id, change="created"))
     return geofence

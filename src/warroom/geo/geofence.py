@@ -130,13 +130,26 @@ class GeofenceIndex:
                 shapely.linestrings(x, y), fence.half_width_m, quad_segs=QUAD_SEGMENTS
             )
         rings = [np.stack(self._xy(ring), 1) for ring in fence.rings]
-        if not rings or len(rings[0]) < 3:
-            raise GeoInputError(f"fence {fence.fence_id!r}: a polygon needs 3+ points")
-        polygon = shapely.polygons(rings[0], holes=rings[1:] or None)
+        if not rings or len(rings[0]) < 3 or any(len(hole) < 3 for hole in rings[1:]):
+            raise GeoInputError(f"fence {fence.fence_id!r}: each polygon ring needs 3+ points")
+        # Holes as rings one by one: as one array they must all have the same length.
+        holes = [shapely.linearrings(hole) for hole in rings[1:]]
+        polygon = shapely.polygons(rings[0], holes=holes or None)
         if not shapely.is_valid(polygon):
-            reason = shapely.is_valid_reason(polygon)
+            reason = self._readable(str(shapely.is_valid_reason(polygon)))
             raise GeoInputError(f"fence {fence.fence_id!r}: invalid polygon ({reason})")
         return polygon
+
+    def _readable(self, reason: str) -> str:
+        """GEOS names the spot in projected metres ("Self-intersection[553.7 555.9]");
+        the person who drew the fence knows it in degrees."""
+        what, _, where = reason.partition("[")
+        try:
+            x, y = (float(v) for v in where.rstrip("]").split())
+        except ValueError:
+            return reason
+        lat, lon = self.proj.to_lat_lon(x, y)
+        return f"{what} near lat {float(lat):.6f}, lon {float(lon):.6f}"
 
     def _xy(self, points: Sequence[LatLon]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         for lat, lon in points:
