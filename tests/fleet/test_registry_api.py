@@ -117,3 +117,87 @@ def test_geofence_lifecycle(client: TestClient, admin_headers: dict[str, str]) -
     gone = client.delete(f"/api/fleet/geofences/{fence['id']}", headers=admin_headers)
     assert gone.status_code == 204
     assert client.get("/api/fleet/geofences", headers=admin_headers).json() == []
+
+
+def test_null_is_refused_where_a_field_cannot_be_empty(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """Leaving a field out keeps it; null clears only what may be empty, and is a 422 (not
+    a 500 from the database, nor a 409 about duplicates) everywhere else."""
+    vehicle = post(client, "vehicles", AMBULANCE, admin_headers)
+    device = post(client, "devices", {"unique_id": "dev-1", "protocol": "gt06"}, admin_headers)
+    refused = [
+        *(("vehicles", vehicle["id"], name) for name in ("kind", "name", "active", "driver")),
+        ("vehicles", vehicle["id"], "capabilities"),
+        ("devices", device["id"], "protocol"),
+        ("devices", device["id"], "active"),
+    ]
+    for path, key, name in refused:
+        response = client.patch(
+            f"/api/fleet/{path}/{key}", json={name: None}, headers=admin_headers
+        )
+        assert response.status_code == 422, (path, name, response.text)
+        assert response.json()["detail"].startswith(f"body.{name}:")
+        assert "cannot be null" in response.json()["detail"]
+    cleared = client.patch(
+        f"/api/fleet/vehicles/{vehicle['id']}",
+        json={"agency_code": None, "speed_limit_kmh": None},
+        headers=admin_headers,
+    )
+    assert cleared.status_code == 200, cleared.text
+    unassigned = client.patch(
+        f"/api/fleet/devices/{device['id']}", json={"vehicle_id": None}, headers=admin_headers
+    )
+    assert unassigned.status_code == 200 and unassigned.json()["vehicle_id"] is None
+    kept = client.get(f"/api/fleet/vehicles/{vehicle['id']}", headers=admin_headers).json()
+    assert (kept["kind"], kept["driver"], kept["active"]) == ("ambulance", "Andi", True)
+
+
+def test_ids_and_times_out_of_range_are_a_422(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """Too big for the id columns, or a time that has no UTC equivalent: the driver would
+    raise (OverflowError, NumericValueOutOfRange) and the caller would see a 500."""
+    vehicle = post(client, "vehicles", AMBULANCE, admin_headers)["id"]
+    huge = 2**40
+    for method, path in (
+        ("GET", f"vehicles/{huge}"),
+        ("PATCH", f"vehicles/{huge}"),
+        ("PATCH", f"devices/{huge}"),
+        ("DELETE", f"geofences/{huge}"),
+    ):
+        response = client.request(method, f"/api/fleet/{path}", json={}, headers=admin_headers)
+        assert response.status_code == 422, (method, path, response.text)
+    device = {"unique_id": "dev-2", "protocol": "gt06", "vehicle_id": huge}
+    assert client.post("/api/fleet/devices", json=device, headers=admin_headers).status_code == 422
+    day = {"start": "2026-11-27T00:00:00+08:00", "end": "2026-11-28T00:00:00+08:00"}
+    bad_periods = [
+        {**day, "vehicle_id": huge},
+        {**day, "vehicle_id": vehicle, "start": "0001-01-01T00:00:00+08:00"},
+        {**day, "vehicle_id": vehicle, "end": "9999-12-31T23:59:59-08:00"},
+    ]
+    for path in ("replay", "reports/summary", "reports/route"):
+        for params in bad_periods:
+            response = client.get(f"/api/fleet/{path}", params=params, headers=admin_headers)
+            assert response.status_code == 422, (path, params, response.text)
+    early = client.get("/api/fleet/replay", params=bad_periods[1], headers=admin_headers).json()[
+        "detail"
+    ]
+    assert early.startswith("query.start:") and "out of range" in early
+
+
+def test_a_deleted_geofence_cannot_be_deleted_again(
+    client: TestClient, app_db: Database, admin_headers: dict[str, str]
+) -> None:
+    point = {"type": "Point", "coordinates": [119.43, -5.15]}
+    fence = post(
+        client, "geofences", {"name": "Pos", "geometry": point, "radius_m": 50}, admin_headers
+    )
+    path = f"/api/fleet/geofences/{fence['id']}"
+    assert client.delete(path, headers=admin_headers).status_code == 204
+    assert client.delete(path, headers=admin_headers).status_code == 404
+    with app_db.read() as session:
+        deleted = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "fleet.geofence_deleted")
+        ).all()
+    assert len(deleted) == 1  # one deletion, one entry

@@ -1,14 +1,16 @@
 """Fleet JSON API: registry (vehicles, devices, unknown devices, geofences), live vehicles,
-history for replay, and reports (JSON, CSV, XLSX). Partners see their own agency only."""
+history for replay, and reports (JSON, CSV, XLSX). Partners see their own agency only.
+
+Ids are checked against the range of the id columns, and period bounds need a zone and a
+UTC equivalent, so out-of-range input is a 422 rather than an error deep in the driver.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from warroom.core.errors import InvalidInputError
 from warroom.core.http import DbDep, actor_for, notify_outbox
 from warroom.core.security.guard import require
 from warroom.core.security.permissions import Permission, Principal, Role
@@ -19,13 +21,16 @@ from warroom.fleet.live_socket import router as live_router
 from warroom.fleet.motion import MotionSettings
 from warroom.fleet.pages import router as pages_router
 from warroom.fleet.schemas import (
+    MAX_ID,
     DeviceCreate,
     DeviceRead,
     DeviceUpdate,
     GeofenceCreate,
     GeofenceRead,
     LiveVehicle,
+    Moment,
     PositionRead,
+    RowId,
     UnknownDeviceRead,
     VehicleCreate,
     VehicleRead,
@@ -36,6 +41,7 @@ api = APIRouter(prefix="/api/fleet", tags=["fleet"])
 Reader = Annotated[Principal, require(Permission.FLEET_READ)]
 Manager = Annotated[Principal, require(Permission.FLEET_MANAGE)]
 MAX_REPLAY_VEHICLES = 20
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def scope(principal: Principal) -> str | None:
@@ -65,7 +71,7 @@ def create_vehicle(body: VehicleCreate, request: Request, db: DbDep, me: Manager
 
 
 @api.get("/vehicles/{vehicle_id}", response_model=VehicleRead)
-def get_vehicle(vehicle_id: int, db: DbDep, me: Reader) -> VehicleRead:
+def get_vehicle(vehicle_id: IdPath, db: DbDep, me: Reader) -> VehicleRead:
     with db.read() as session:
         vehicle = service.get_vehicle(session, vehicle_id=vehicle_id, agency=scope(me))
         return VehicleRead.model_validate(vehicle)
@@ -73,7 +79,7 @@ def get_vehicle(vehicle_id: int, db: DbDep, me: Reader) -> VehicleRead:
 
 @api.patch("/vehicles/{vehicle_id}", response_model=VehicleRead)
 def update_vehicle(
-    vehicle_id: int, body: VehicleUpdate, request: Request, db: DbDep, me: Manager
+    vehicle_id: IdPath, body: VehicleUpdate, request: Request, db: DbDep, me: Manager
 ) -> VehicleRead:
     with db.write() as session:
         vehicle = service.update_vehicle(
@@ -103,7 +109,7 @@ def create_device(body: DeviceCreate, request: Request, db: DbDep, me: Manager) 
 
 @api.patch("/devices/{device_id}", response_model=DeviceRead)
 def update_device(
-    device_id: int, body: DeviceUpdate, request: Request, db: DbDep, me: Manager
+    device_id: IdPath, body: DeviceUpdate, request: Request, db: DbDep, me: Manager
 ) -> DeviceRead:
     with db.write() as session:
         device = service.update_device(
@@ -143,7 +149,7 @@ def create_geofence(body: GeofenceCreate, request: Request, db: DbDep, me: Manag
 
 
 @api.delete("/geofences/{geofence_id}", status_code=204)
-def delete_geofence(geofence_id: int, request: Request, db: DbDep, me: Manager) -> None:
+def delete_geofence(geofence_id: IdPath, request: Request, db: DbDep, me: Manager) -> None:
     with db.write() as session:
         service.delete_geofence(session, geofence_id=geofence_id, actor=actor_for(request, me))
     notify_outbox(request)
@@ -160,12 +166,11 @@ def live(db: DbDep, me: Reader) -> list[LiveVehicle]:
 def replay(
     db: DbDep,
     me: Reader,
-    vehicle_id: Annotated[list[int], Query(max_length=MAX_REPLAY_VEHICLES)],
-    start: datetime,
-    end: datetime,
+    vehicle_id: Annotated[list[RowId], Query(max_length=MAX_REPLAY_VEHICLES)],
+    start: Moment,
+    end: Moment,
 ) -> dict[str, list[PositionRead]]:
     """Tracks of one or several vehicles over a period, keyed by vehicle id."""
-    _aware(start, end)
     with db.read() as session:
         return {
             str(vid): service.vehicle_history(
@@ -175,25 +180,19 @@ def replay(
         }
 
 
-def _aware(*moments: datetime) -> None:
-    if any(moment.tzinfo is None for moment in moments):
-        raise InvalidInputError("times need a zone, e.g. 2026-11-27T08:00:00+08:00")
-
-
 @api.get("/reports/{kind}", response_model=None)
 def report(
     kind: reports.ReportKind,
     request: Request,
     db: DbDep,
     me: Reader,
-    start: datetime,
-    end: datetime,
-    vehicle_id: Annotated[list[int] | None, Query(max_length=200)] = None,
+    start: Moment,
+    end: Moment,
+    vehicle_id: Annotated[list[RowId] | None, Query(max_length=200)] = None,
     group: Annotated[str | None, Query(max_length=30)] = None,
     format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Any:
     """Route, trips, stops, summary or geofence visits per vehicle or agency (`group`)."""
-    _aware(start, end)
     period = reports.Period(start, end)
     config = fleet_config(request)
     settings = MotionSettings(

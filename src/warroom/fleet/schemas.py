@@ -1,15 +1,18 @@
 """Request and response bodies of the fleet API. Unknown fields are refused.
 
-Geofence geometry is checked as GeoJSON (RFC 7946) here, before it is stored: one stored
-fence that cannot be built would otherwise reach every process that loads the fences.
+Updates are partial: a field left out keeps its value, `null` clears only a field that may be
+empty (agency, speed limit, a device's vehicle); `null` for any other field is refused, as
+the database would refuse it later with a less helpful error. Geofence geometry is checked
+as GeoJSON (RFC 7946) here, before it is stored: one stored fence that cannot be built would
+otherwise reach every process that loads the fences.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from warroom.fleet.protocols import PROTOCOLS
 from warroom.geo.coords import check_lat_lon
@@ -21,12 +24,41 @@ VehicleKind = Literal[
 PLATE_PATTERN = r"^[A-Z0-9][A-Z0-9 -]{1,19}$"
 UNIQUE_ID_PATTERN = r"^[A-Za-z0-9._:/-]{1,64}$"  # OwnTracks ids are topics: owntracks/user/phone
 PROTOCOL_PATTERN = "^(" + "|".join(sorted(PROTOCOLS)) + ")$"
+MAX_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
 MAX_FENCE_POSITIONS = 10_000  # per ring or line: a city zone needs far fewer
 MAX_FENCE_HOLES = 50
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Capability = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+def _zoned(moment: datetime) -> datetime:
+    """A period bound: with a zone (the war room is in WITA, servers in UTC), and one that
+    still exists once moved to UTC, as the database stores it (0001-01-01T00:00+08:00 not)."""
+    if moment.tzinfo is None:
+        raise ValueError("needs a zone, e.g. 2026-11-27T08:00:00+08:00")
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range: in UTC it falls outside years 1 to 9999") from None
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(_zoned)]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _refuse_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("cannot be null; leave the field out to keep its value")
+    return value
+
+
+def not_null(*fields: str) -> Any:
+    """A validator for the fields of a partial update that may be left out but not cleared."""
+    return field_validator(*fields, mode="before")(_refuse_null)
 
 
 class VehicleCreate(Strict):
@@ -34,7 +66,7 @@ class VehicleCreate(Strict):
     name: str = Field(default="", max_length=120)
     kind: VehicleKind
     agency_code: str | None = Field(default=None, max_length=30)
-    capabilities: list[str] = Field(default_factory=list, max_length=20)
+    capabilities: list[Capability] = Field(default_factory=list, max_length=20)
     driver: str = Field(default="", max_length=120)
     speed_limit_kmh: float | None = Field(default=None, gt=0, le=300)
 
@@ -43,10 +75,12 @@ class VehicleUpdate(Strict):
     name: str | None = Field(default=None, max_length=120)
     kind: VehicleKind | None = None
     agency_code: str | None = Field(default=None, max_length=30)
-    capabilities: list[str] | None = Field(default=None, max_length=20)
+    capabilities: list[Capability] | None = Field(default=None, max_length=20)
     driver: str | None = Field(default=None, max_length=120)
     speed_limit_kmh: float | None = Field(default=None, gt=0, le=300)
     active: bool | None = None
+
+    _present = not_null("name", "kind", "capabilities", "driver", "active")
 
 
 class VehicleRead(BaseModel):
@@ -66,13 +100,15 @@ class VehicleRead(BaseModel):
 class DeviceCreate(Strict):
     unique_id: str = Field(pattern=UNIQUE_ID_PATTERN, description="IMEI or app id.")
     protocol: str = Field(pattern=PROTOCOL_PATTERN)
-    vehicle_id: int | None = None
+    vehicle_id: RowId | None = None
 
 
 class DeviceUpdate(Strict):
     protocol: str | None = Field(default=None, pattern=PROTOCOL_PATTERN)
-    vehicle_id: int | None = None
+    vehicle_id: RowId | None = None
     active: bool | None = None
+
+    _present = not_null("protocol", "active")
 
 
 class DeviceRead(BaseModel):

@@ -228,6 +228,8 @@ def create_geofence(session: Session, *, data: GeofenceCreate, actor: Actor) -> 
 
 def delete_geofence(session: Session, *, geofence_id: int, actor: Actor) -> None:
     geofence = _get(session, Geofence, geofence_id, None)
+    if not geofence.active:  # deleted before: not listed, so not there for the caller
+        raise NotFoundError(f"geofence {geofence_id} not found")
     geofence.active = False
     audit.record(
         session,
