@@ -23,8 +23,9 @@ from tests.fleet.live_app import BASE_TIME, fleet_config, wait_for
 from tests.services import IN_CI
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _loopback_only
 from warroom.bench import free_port
+from warroom.core.clock import utcnow
 from warroom.core.security.permissions import Role
-from warroom.fleet import service
+from warroom.fleet import service, store
 from warroom.fleet.encoders import SimFix, osmand_query
 from warroom.fleet.schemas import DeviceCreate, VehicleCreate
 from warroom.web.app import create_app
@@ -99,6 +100,15 @@ def browser_page(server: Server) -> Iterator[Any]:
         browser.close()
 
 
+def log_in(page: Any, server: Server) -> None:
+    account = create_account(server.app.state.db, Role.OPERATOR)
+    page.goto(server.url + "/login")
+    page.fill("input[name=username]", account.username)
+    page.fill("input[name=password]", account.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(server.url + "/")
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_live_vehicle_on_the_map_list_and_replay(server: Server, browser_page: Any) -> None:
@@ -117,13 +127,8 @@ def test_live_vehicle_on_the_map_list_and_replay(server: Server, browser_page: A
         vehicle_id = vehicle.id
     wait_for(lambda: server.app.state.fleet.pipeline.lookup("amb-1") is not None, "device known")
     report(server, "amb-1", 0, 0.0, 0.0)
-    account = create_account(db, Role.OPERATOR)
     page = browser_page
-    page.goto(server.url + "/login")
-    page.fill("input[name=username]", account.username)
-    page.fill("input[name=password]", account.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(server.url + "/")
+    log_in(page, server)
     expect(page.locator(".fleet-icon")).to_have_count(1, timeout=15_000)
     expect(page.locator(".fleet-list")).to_contain_text("DD 118 AM")
     before = page.locator(".fleet-icon").bounding_box()
@@ -146,3 +151,57 @@ def test_live_vehicle_on_the_map_list_and_replay(server: Server, browser_page: A
     page.locator("#fleet-slider").fill("1000")
     expect(page.locator("#fleet-time")).to_contain_text("WITA")
     expect(page.locator(".leaflet-overlay-pane path")).to_have_count(1)
+
+
+def store_track(db: Any, plate: str, fixes: int) -> int:
+    """A vehicle with a fix every second from BASE_TIME, driving slowly north."""
+    with db.write() as session:
+        vehicle_id: int = service.create_vehicle(
+            session, data=VehicleCreate(plate=plate, kind="bus"), actor=TEST_ACTOR
+        ).id
+    now = utcnow()
+    rows = [
+        (vehicle_id, vehicle_id, BASE_TIME + timedelta(seconds=s), now, True,
+         -5.15 + s * 1e-6, 119.43 + vehicle_id * 1e-3, 3.6, 0.0, None, 9, {})
+        for s in range(fixes)
+    ]  # fmt: skip
+    with db.write() as session:
+        store.insert_positions(session, rows)
+    return vehicle_id
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_replay_of_more_fixes_than_a_call_takes_says_which_track_was_cut(
+    server: Server, browser_page: Any
+) -> None:
+    """140,000 fixes on the page (a day of ten vehicles at 5 s is more): spreading them into
+    Math.min threw a RangeError. One track is cut at the server's limit; the page says so."""
+    from playwright.sync_api import expect
+
+    db = server.app.state.db
+    limit = service.MAX_HISTORY_ROWS
+    ids = [
+        store_track(db, "DD 1 LONG", limit + 1),
+        store_track(db, "DD 2 BUS", 45_000),
+        store_track(db, "DD 3 BUS", 45_000),
+    ]
+    page = browser_page
+    log_in(page, server)
+    query = urlencode(
+        [("vehicle_id", vid) for vid in ids]
+        + [("start", BASE_TIME.isoformat()), ("end", (BASE_TIME + timedelta(days=1)).isoformat())]
+    )
+    page.goto(f"{server.url}/fleet/replay?{query}")
+    page.click("#fleet-replay-form button[type=submit]")
+    expect(page.locator("#fleet-slider")).to_be_enabled(timeout=60_000)
+    expect(page.locator(".leaflet-overlay-pane path")).to_have_count(3)
+    notice = page.locator("#fleet-notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text(f"DD 1 LONG: only the first {limit} positions")
+    expect(notice).not_to_contain_text("DD 2 BUS")
+    page.locator("#fleet-slider").fill("1000")
+    expect(page.locator("#fleet-time")).to_contain_text("WITA")
+    page.goto(f"{server.url}/fleet/vehicles/{ids[0]}")  # its day's track is cut there too
+    page.fill("#fleet-day", BASE_TIME.date().isoformat())
+    expect(notice).to_contain_text(f"DD 1 LONG: only the first {limit} positions", timeout=30_000)

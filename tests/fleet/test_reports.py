@@ -1,4 +1,4 @@
-"""Reports over stored positions (JSON, CSV, XLSX) and the retention purge."""
+"""Reports over stored positions (JSON, CSV, XLSX), replay, and the retention purge."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
@@ -141,3 +142,38 @@ def test_summary_for_a_whole_agency(
     assert response.status_code == 200 and [r["plate"] for r in response.json()] == ["DD 7 GB"]
     nobody = client.get("/api/fleet/reports/summary", params=params, headers=admin_headers)
     assert nobody.status_code == 422
+
+
+DAY = {"start": START.isoformat(), "end": (START + timedelta(days=1)).isoformat()}
+
+
+@pytest.fixture
+def driven(app_db: Database) -> tuple[int, int]:
+    """A vehicle that made `store_drive`'s drive: (its id, the positions stored)."""
+    vehicle, device = setup_vehicle(app_db)
+    return vehicle, store_drive(app_db, vehicle, device)
+
+
+def test_replay_names_the_tracks_it_cut(
+    client: TestClient,
+    app_db: Database,
+    admin_headers: dict[str, str],
+    driven: tuple[int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    vehicle, count = driven
+    with app_db.write() as session:
+        quiet = service.create_vehicle(
+            session, data=VehicleCreate(plate="DD 8 GB", kind="bus"), actor=TEST_ACTOR
+        ).id
+    params = {"vehicle_id": [vehicle, quiet], **DAY}
+    monkeypatch.setattr(service, "MAX_HISTORY_ROWS", count - 1)
+    cut = client.get("/api/fleet/replay", params=params, headers=admin_headers)
+    assert cut.status_code == 200 and cut.headers["X-Truncated-Vehicles"] == str(vehicle)
+    track = cut.json()[str(vehicle)]
+    assert len(track) == count - 1 and cut.json()[str(quiet)] == []
+    assert track[0]["time"] < track[-1]["time"]  # the first positions, in time order
+    monkeypatch.setattr(service, "MAX_HISTORY_ROWS", count)
+    whole = client.get("/api/fleet/replay", params=params, headers=admin_headers)
+    assert "X-Truncated-Vehicles" not in whole.headers
+    assert len(whole.json()[str(vehicle)]) == count

@@ -42,6 +42,7 @@ Reader = Annotated[Principal, require(Permission.FLEET_READ)]
 Manager = Annotated[Principal, require(Permission.FLEET_MANAGE)]
 MAX_REPLAY_VEHICLES = 20
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+TRUNCATED_HEADER = "X-Truncated-Vehicles"
 
 
 def scope(principal: Principal) -> str | None:
@@ -162,22 +163,41 @@ def live(db: DbDep, me: Reader) -> list[LiveVehicle]:
         return service.live_vehicles(session, agency=scope(me))
 
 
-@api.get("/replay")
+@api.get(
+    "/replay",
+    responses={
+        200: {
+            "headers": {
+                TRUNCATED_HEADER: {
+                    "description": "Ids (comma-separated) of the vehicles whose track holds "
+                    f"only the first {service.MAX_HISTORY_ROWS} positions of the period.",
+                    "schema": {"type": "string"},
+                }
+            }
+        }
+    },
+)
 def replay(
     db: DbDep,
     me: Reader,
+    response: Response,
     vehicle_id: Annotated[list[RowId], Query(max_length=MAX_REPLAY_VEHICLES)],
     start: Moment,
     end: Moment,
 ) -> dict[str, list[PositionRead]]:
-    """Tracks of one or several vehicles over a period, keyed by vehicle id."""
+    """Tracks of one or several vehicles over a period, keyed by vehicle id. A track cut at
+    the row limit is named in the X-Truncated-Vehicles header (the body stays a plain map)."""
     with db.read() as session:
-        return {
+        histories = {
             str(vid): service.vehicle_history(
                 session, vehicle_id=vid, start=start, end=end, agency=scope(me)
             )
             for vid in dict.fromkeys(vehicle_id)
         }
+    cut = [vid for vid, history in histories.items() if history.truncated]
+    if cut:
+        response.headers[TRUNCATED_HEADER] = ",".join(cut)
+    return {vid: history.positions for vid, history in histories.items()}
 
 
 @api.get("/reports/{kind}", response_model=None)

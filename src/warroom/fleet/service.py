@@ -6,6 +6,7 @@ Keyword-only functions on the caller's Session; they audit, enqueue events, and 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -273,10 +274,17 @@ def _live_row(device: Device, vehicle: Vehicle | None, state: DeviceState | None
     return LiveVehicle(**values)
 
 
+@dataclass(frozen=True)
+class History:
+    positions: list[PositionRead]
+    truncated: bool  # more positions lie in the period than MAX_HISTORY_ROWS
+
+
 def vehicle_history(
     session: Session, *, vehicle_id: int, start: datetime, end: datetime, agency: str | None
-) -> list[PositionRead]:
-    """Stored positions of a vehicle in time order (replay, route report)."""
+) -> History:
+    """Stored positions of a vehicle in time order (replay): the first MAX_HISTORY_ROWS of the
+    period, and whether there were more, so a cut track is never taken for the whole one."""
     _get(session, Vehicle, vehicle_id, agency)
     if end <= start:
         raise InvalidInputError("the period must end after it starts")
@@ -291,6 +299,8 @@ def vehicle_history(
         )
         .where(Position.vehicle_id == vehicle_id, Position.time >= start, Position.time < end)
         .order_by(Position.time, Position.id)
-        .limit(MAX_HISTORY_ROWS)
+        .limit(MAX_HISTORY_ROWS + 1)
     )
-    return [PositionRead.model_validate(row._mapping) for row in rows]
+    positions = [PositionRead.model_validate(row._mapping) for row in rows]
+    truncated = len(positions) > MAX_HISTORY_ROWS
+    return History(positions[:MAX_HISTORY_ROWS], truncated)

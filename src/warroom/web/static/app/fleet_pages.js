@@ -4,6 +4,8 @@
  * - vehicle:  one vehicle's day (WITA): track on a map, trips table, summary, CSV/XLSX links;
  * - replay:   tracks of one or several vehicles over a period, a time slider and Play.
  * Data: /api/fleet/vehicles, /api/fleet/live, /api/fleet/replay, /api/fleet/reports/{kind}.
+ * A replay track cut at the server's row limit is named in the X-Truncated-Vehicles header;
+ * both map pages then say so (#fleet-notice) rather than show part of a day as all of it.
  */
 
 import {
@@ -23,6 +25,7 @@ const byId = (id) => document.getElementById(id);
 const MAKASSAR = [-5.1477, 119.4327];
 const PLAY_SPEED = 60; // replayed seconds per real second
 const TRACK_COLOURS = 4;
+const TRUNCATED_HEADER = "X-Truncated-Vehicles";
 
 function todayWita() {
   return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
@@ -48,6 +51,41 @@ function cell(text) {
 function duration(seconds) {
   const minutes = Math.round(seconds / 60);
   return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** GET /api/fleet/replay -> { tracks: {vehicle id: [fix]}, truncated: Set of vehicle ids }. */
+async function fetchReplay(query) {
+  const response = await fetch(`/api/fleet/replay?${query}`, { credentials: "same-origin" });
+  if (response.status === 401) window.location.assign("/login");
+  if (!response.ok) throw new Error(`history replay: HTTP ${response.status}`);
+  const cut = (response.headers.get(TRUNCATED_HEADER) || "").split(",").filter(Boolean);
+  return { tracks: await response.json(), truncated: new Set(cut) };
+}
+
+/** Say which tracks stop early, and from when the rest is missing. */
+function showTruncation(replay, plateOf) {
+  const notes = [...replay.truncated].map((id) => {
+    const fixes = replay.tracks[id] || [];
+    const until = fixes.length ? witaTime(fixes[fixes.length - 1].time) : "—";
+    return `${plateOf(id)}: only the first ${fixes.length} positions are shown (up to ${until});`
+      + " choose a shorter period to see the rest.";
+  });
+  const notice = byId("fleet-notice");
+  notice.textContent = notes.join(" ");
+  notice.hidden = notes.length === 0;
+}
+
+/** [first, last] fix time over tracks sorted by time, or null. A loop, not Math.min(...all):
+ * a spread of more than ~125k values overflows the call stack (RangeError). */
+function timeRange(tracks) {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const { fixes } of tracks) {
+    if (!fixes.length) continue;
+    first = Math.min(first, fixes[0].t);
+    last = Math.max(last, fixes[fixes.length - 1].t);
+  }
+  return first <= last ? [first, last] : null;
 }
 
 async function vehiclesPage() {
@@ -109,8 +147,9 @@ async function vehiclePage() {
     const [trips, summary, replay] = await Promise.all([
       fetchJson(`/api/fleet/reports/trips?${query}`),
       fetchJson(`/api/fleet/reports/summary?${query}`),
-      fetchJson(`/api/fleet/replay?${query}`),
+      fetchReplay(query),
     ]);
+    showTruncation(replay, () => vehicle.plate);
     byId("fleet-trips").replaceChildren(...trips.map((trip) => {
       const row = el("tr");
       row.append(cell(witaTime(trip.start_time)), cell(witaTime(trip.end_time)), cell(trip.distance_km),
@@ -121,7 +160,7 @@ async function vehiclePage() {
     byId("fleet-summary").textContent = s
       ? `${s.distance_km} km · ${s.trips} trips · driving ${duration(s.driving_s)} · idle ${duration(s.idle_s)} · max ${s.max_speed_kmh ?? "—"} km/h`
       : "";
-    const points = (replay[id] || []).map((p) => [p.lat, p.lon]);
+    const points = (replay.tracks[id] || []).map((p) => [p.lat, p.lon]);
     if (map) {
       track?.remove();
       track = L.polyline(points, { className: "fleet-track-0" }).addTo(map);
@@ -186,11 +225,13 @@ async function replayPage() {
       end: new Date(`${byId("fleet-to").value}:00+08:00`).toISOString(),
     });
     for (const id of chosen) query.append("vehicle_id", id);
-    const data = await fetchJson(`/api/fleet/replay?${query}`);
+    const replay = await fetchReplay(query);
+    const vehicleOf = (id) => vehicles.find((v) => String(v.id) === id) || {};
+    showTruncation(replay, (id) => label(vehicleOf(id)));
     for (const track of tracks) track.layer?.remove();
     tracks = chosen.map((id, n) => {
-      const vehicle = vehicles.find((v) => String(v.id) === id) || {};
-      const fixes = (data[id] || []).map((p) => ({ ...p, t: new Date(p.time).getTime() }));
+      const vehicle = vehicleOf(id);
+      const fixes = (replay.tracks[id] || []).map((p) => ({ ...p, t: new Date(p.time).getTime() }));
       const track = { vehicle, fixes, layer: null, marker: null };
       if (map && fixes.length) {
         track.layer = L.layerGroup([
@@ -202,9 +243,9 @@ async function replayPage() {
       }
       return track;
     });
-    const times = tracks.flatMap((t) => t.fixes.map((f) => f.t));
-    range = times.length ? [Math.min(...times), Math.max(...times)] : [0, 0];
-    slider.disabled = !times.length;
+    const span = timeRange(tracks);
+    range = span || [0, 0];
+    slider.disabled = !span;
     slider.value = "0";
     const bounds = tracks.filter((t) => t.layer).map((t) => t.layer.getLayers()[0].getBounds());
     if (map && bounds.length) map.fitBounds(bounds.reduce((a, b) => a.extend(b)), { maxZoom: 16 });
