@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from warroom.accounts import service as accounts
 from warroom.accounts.schemas import AgencyCreate
 from warroom.core.clock import utcnow
 from warroom.core.db import Database
-from warroom.fleet import service, store
+from warroom.fleet import reports, service, store
 from warroom.fleet.retention import purge_positions
 from warroom.fleet.schemas import DeviceCreate, GeofenceCreate, VehicleCreate
 
@@ -144,6 +145,62 @@ def test_summary_for_a_whole_agency(
     assert nobody.status_code == 422
 
 
+def store_fixes(db: Database, vehicle_id: int, device_id: int, plan: list[Any]) -> None:
+    """`plan`: (seconds after START, metres north, metres east, reported speed or None)."""
+    rows = [
+        (device_id, vehicle_id, START + timedelta(seconds=s), utcnow(), True,
+         -5.15 + north / METERS_PER_DEG_LAT, 119.43 + east / METERS_PER_DEG_LAT, speed, 0.0,
+         None, 9, {})
+        for s, north, east, speed in plan
+    ]  # fmt: skip
+    with db.write() as session:
+        store.insert_positions(session, rows)
+
+
+def parked_with_drift(start_s: int, hours: float, north: float = 0.0) -> list[Any]:
+    """A fix every 10 s within ~3 m of where the vehicle stands, as a parked GPS wanders."""
+    drift = random.Random(7)
+    return [
+        (start_s + s, north + drift.uniform(-3, 3), drift.uniform(-3, 3), None)
+        for s in range(0, int(hours * 3600), 10)
+    ]
+
+
+def summary_of(client: TestClient, headers: dict[str, str], vehicle: int) -> dict[str, Any]:
+    rows = get_report(client, headers, "summary", vehicle).json()
+    assert len(rows) == 1
+    summary: dict[str, Any] = rows[0]
+    return summary
+
+
+def test_a_parked_day_of_gps_drift_is_no_distance(
+    client: TestClient, app_db: Database, admin_headers: dict[str, str]
+) -> None:
+    vehicle, device = setup_vehicle(app_db)
+    plan = parked_with_drift(0, hours=12)
+    store_fixes(app_db, vehicle, device, plan)
+    summary = summary_of(client, admin_headers, vehicle)
+    assert summary["positions"] == len(plan) and summary["trips"] == 0
+    assert summary["distance_km"] == 0 and summary["driving_s"] == 0
+    assert summary["average_speed_kmh"] is None and summary["max_speed_kmh"] is None
+
+
+def test_the_summary_of_a_drive_between_parks_is_its_trip(
+    client: TestClient, app_db: Database, admin_headers: dict[str, str]
+) -> None:
+    vehicle, device = setup_vehicle(app_db)
+    drive = [(3600 + s, s * 10.0, 0.0, 36.0) for s in range(0, 610, 10)]  # 6 km in 10 min
+    plan = parked_with_drift(0, hours=1) + drive + parked_with_drift(4210, 2, north=6100)
+    store_fixes(app_db, vehicle, device, plan)
+    [trip] = get_report(client, admin_headers, "trips", vehicle).json()
+    summary = summary_of(client, admin_headers, vehicle)
+    assert summary["trips"] == 1 and summary["distance_km"] == trip["distance_km"]
+    assert 6.0 <= summary["distance_km"] <= 6.2
+    assert 590 <= summary["driving_s"] <= 630 and summary["idle_s"] == trip["idle_s"]
+    assert summary["average_speed_kmh"] == pytest.approx(36, abs=1.5)
+    assert summary["max_speed_kmh"] == 36.0
+
+
 DAY = {"start": START.isoformat(), "end": (START + timedelta(days=1)).isoformat()}
 
 
@@ -152,6 +209,27 @@ def driven(app_db: Database) -> tuple[int, int]:
     """A vehicle that made `store_drive`'s drive: (its id, the positions stored)."""
     vehicle, device = setup_vehicle(app_db)
     return vehicle, store_drive(app_db, vehicle, device)
+
+
+def test_a_report_over_the_position_limit_is_refused_with_a_way_out(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    driven: tuple[int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    vehicle, count = driven
+    monkeypatch.setattr(reports, "MAX_REPORT_POSITIONS", count - 1)
+    for kind in reports.REPORT_KINDS:
+        response = client.get(
+            f"/api/fleet/reports/{kind}",
+            params={"vehicle_id": vehicle, **DAY},
+            headers=admin_headers,
+        )
+        assert response.status_code == 422, (kind, response.text)
+        assert f"{count:,} positions" in response.json()["detail"]
+        assert "shorter period or fewer vehicles" in response.json()["detail"]
+    monkeypatch.setattr(reports, "MAX_REPORT_POSITIONS", count)
+    assert len(get_report(client, admin_headers, "route", vehicle).json()) == count
 
 
 def test_replay_names_the_tracks_it_cut(
