@@ -12,11 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from tests.conftest import TEST_ACTOR
+from tests.conftest import TEST_ACTOR, bearer, create_account
 from warroom.accounts import service as accounts
 from warroom.accounts.schemas import AgencyCreate
 from warroom.core.clock import utcnow
 from warroom.core.db import Database
+from warroom.core.security.permissions import Role
 from warroom.fleet import reports, service, store
 from warroom.fleet.retention import purge_positions
 from warroom.fleet.schemas import DeviceCreate, GeofenceCreate, VehicleCreate
@@ -255,3 +256,40 @@ def test_replay_names_the_tracks_it_cut(
     whole = client.get("/api/fleet/replay", params=params, headers=admin_headers)
     assert "X-Truncated-Vehicles" not in whole.headers
     assert len(whole.json()[str(vehicle)]) == count
+
+
+def test_a_partners_geofence_report_names_only_fences_it_may_see(
+    client: TestClient, app_db: Database, admin_headers: dict[str, str]
+) -> None:
+    vehicle, device = setup_vehicle(app_db)  # with the city-wide fence "TPA Antang"
+    store_drive(app_db, vehicle, device)
+    with app_db.write() as session:
+        for code in ("dlh", "polda"):
+            accounts.create_agency(
+                session,
+                data=AgencyCreate(code=code, name=code.upper(), kind="sanitation"),
+                actor=TEST_ACTOR,
+            )
+            service.create_geofence(
+                session,
+                data=GeofenceCreate(
+                    name=f"depot {code}",
+                    geometry={"type": "Point", "coordinates": [119.43, -5.15]},
+                    radius_m=50,
+                    agency_code=code,
+                ),
+                actor=TEST_ACTOR,
+            )
+    patched = client.patch(
+        f"/api/fleet/vehicles/{vehicle}", json={"agency_code": "dlh"}, headers=admin_headers
+    )
+    assert patched.status_code == 200, patched.text
+    partner = bearer(client, create_account(app_db, Role.PARTNER, agency="dlh"))
+
+    def fences_named(headers: dict[str, str]) -> set[str]:
+        return {
+            visit["geofence"] for visit in get_report(client, headers, "geofences", vehicle).json()
+        }
+
+    assert fences_named(admin_headers) == {"TPA Antang", "depot dlh", "depot polda"}
+    assert fences_named(partner) == {"TPA Antang", "depot dlh"}

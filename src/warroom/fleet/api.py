@@ -221,7 +221,8 @@ def report(
         config.trip_min_stop_seconds,
         config.trip_stop_gap_seconds,
     )
-    fences = load_fences(db) if kind == "geofences" else FenceSet()
+    # Only the fences the caller may see: a partner's report must not name other agencies'.
+    fences = load_fences(db, agency=scope(me)) if kind == "geofences" else FenceSet()
     with db.read() as session:
         vehicles = reports.select_vehicles(
             session, vehicle_ids=vehicle_id or [], agency=scope(me), group=group
