@@ -11,14 +11,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from tests.conftest import TEST_ACTOR, bearer, create_account
 from warroom.accounts import service as accounts
 from warroom.accounts.schemas import AgencyCreate
+from warroom.core.audit import AuditEntry
 from warroom.core.clock import utcnow
 from warroom.core.db import Database
 from warroom.core.security.permissions import Role
-from warroom.fleet import reports, service, store
+from warroom.fleet import reports, retention, service, store
 from warroom.fleet.retention import purge_positions
 from warroom.fleet.schemas import DeviceCreate, GeofenceCreate, VehicleCreate
 
@@ -115,13 +117,49 @@ def test_csv_and_xlsx_exports(
     assert "distance_km" in header
 
 
-def test_retention_purges_only_old_positions(db: Database) -> None:
+def purge_entries(db: Database) -> list[dict[str, Any]]:
+    with db.read() as session:
+        query = select(AuditEntry).where(AuditEntry.action == "fleet.positions_purged")
+        return [
+            {**e.detail, "actor": e.actor} for e in session.scalars(query.order_by(AuditEntry.id))
+        ]
+
+
+def test_retention_purges_only_old_positions_and_audits_each_run(db: Database) -> None:
+    vehicle, device = setup_vehicle(db)
+    old = store_drive(db, vehicle, device, start=utcnow() - timedelta(days=40))
+    store_drive(db, vehicle, device, start=utcnow() - timedelta(days=1))
+    before = utcnow()
+    assert purge_positions(db, older_than_days=30) == old
+    assert purge_positions(db, older_than_days=30) == 0
+    first, second = purge_entries(db)
+    assert (first["deleted"], second["deleted"]) == (old, 0)
+    assert first["finished"] and first["actor"] == "system"
+    cutoff = datetime.fromisoformat(first["cutoff"])
+    assert abs(cutoff - (before - timedelta(days=30))) < timedelta(minutes=1)
+
+
+def test_an_interrupted_purge_audits_what_it_deleted(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks commit one by one: those deleted before a failure still get their entry."""
     vehicle, device = setup_vehicle(db)
     store_drive(db, vehicle, device, start=utcnow() - timedelta(days=40))
-    recent = store_drive(db, vehicle, device, start=utcnow() - timedelta(days=1))
-    purged = purge_positions(db, older_than_days=30)
-    assert purged == recent  # the same plan was stored twice
-    assert purge_positions(db, older_than_days=30) == 0
+    real_chunk = retention._delete_chunk
+    calls: list[int] = []
+
+    def fail_second(*args: Any) -> int:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real_chunk(*args)
+
+    monkeypatch.setattr(retention, "CHUNK", 50)
+    monkeypatch.setattr(retention, "_delete_chunk", fail_second)
+    with pytest.raises(RuntimeError, match="disk full"):
+        purge_positions(db, older_than_days=30)
+    [entry] = purge_entries(db)
+    assert (entry["deleted"], entry["finished"]) == (50, False)
 
 
 def test_summary_for_a_whole_agency(
