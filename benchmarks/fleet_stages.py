@@ -25,7 +25,7 @@ from typing import Any
 
 from fleet_common import ACTOR, START, fix, imei, register_trackers
 
-from warroom.core import collector, migrate
+from warroom.core import migrate, serving
 from warroom.core.db import Database
 from warroom.fleet import service, store
 from warroom.fleet.config import FleetConfig
@@ -164,7 +164,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'stages.db'}" if args.database == "sqlite" else args.database
         db = prepare(url, args.devices, args.fences)
-        thresholds = collector.settle_for_serving()  # as `warroom serve` does after start-up
+        interpreter = serving.settle_for_serving()  # as `warroom serve` does after start-up
         profiler = cProfile.Profile() if args.profile else None
         if profiler is not None:
             profiler.enable()
@@ -172,7 +172,7 @@ def main() -> None:
         if profiler is not None:
             profiler.disable()
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-        collector.restore(thresholds)
+        serving.restore(interpreter)
         db.dispose()
     print(json.dumps({"benchmark": "fleet_stages", "database": db.engine.dialect.name, **result}))
 

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from warroom import __version__
 from warroom.accounts.events import CredentialRevoked
 from warroom.accounts.resolver import AccountsResolver
-from warroom.core import collector, migrate
+from warroom.core import migrate, serving
 from warroom.core.audit_anchor import AnchorWriter
 from warroom.core.bus import Bus, make_bus
 from warroom.core.bus.events import Event
@@ -71,7 +71,7 @@ async def _start(app: FastAPI, settings: Settings, bus: Bus | None) -> None:
     app.state.domain_services = background_services(app)
     for service in app.state.domain_services:
         await service.start(app)
-    app.state.collector_thresholds = collector.settle_for_serving()
+    app.state.interpreter_before = serving.settle_for_serving()
     log.info(
         "warroom started",
         extra={
@@ -93,7 +93,7 @@ def _audit_anchor_writer(db: Database, settings: Settings) -> AnchorWriter | Non
 async def _stop(app: FastAPI) -> None:
     """Graceful shutdown: stop the domains' services (listeners first, so nothing new is
     accepted), stop taking events, flush the outbox, close the bus, then the database."""
-    collector.restore(app.state.collector_thresholds)
+    serving.restore(app.state.interpreter_before)
     for service in reversed(app.state.domain_services):
         await service.stop(app)
     await app.state.feed_hub.stop()
