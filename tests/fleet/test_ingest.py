@@ -4,8 +4,10 @@ devices refused and listed, bad frames resync, out-of-order and duplicate fixes.
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from tests.fleet.live_app import (
     wait_for,
 )
 from warroom.core.config import Settings
+from warroom.fleet import store
 from warroom.fleet.encoders import (
     SimFix,
     gt06_login,
@@ -183,6 +186,29 @@ def test_a_resend_after_a_restart_is_not_stored_twice(settings: Settings) -> Non
     for fleet in start_fleet_app(settings, fleet_config()):
         send_all(fleet)  # all of it again, as a device that never saw the acks
         assert fleet.stored(device["id"]) == 4
+
+
+def test_a_silent_connection_is_closed_but_not_one_waiting_for_its_commit(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate, real = threading.Event(), store.write_batch
+
+    def slow_write_batch(*args: Any, **kwargs: Any) -> None:
+        if kwargs["rows"]:  # a batch with fixes waits longer than the idle timeout
+            gate.wait(10)
+        real(*args, **kwargs)
+
+    for fleet in start_fleet_app(settings, fleet_config(idle_timeout_seconds=0.4)):
+        fleet.register(IMEI, "teltonika")
+        with connect(fleet.port("teltonika/tcp")) as silent:
+            assert silent.recv(1) == b""  # closed after 0.4 s or a little more
+        monkeypatch.setattr(store, "write_batch", slow_write_batch)
+        with connect(fleet.port("teltonika/tcp")) as sock:
+            sock.sendall(teltonika_login(IMEI))
+            receive_exactly(sock, 1)
+            sock.sendall(teltonika_avl([fix_at(1)]))
+            threading.Timer(1.5, gate.set).start()  # the commit takes 1.5 s
+            assert receive_exactly(sock, 4) == (1).to_bytes(4, "big")
 
 
 def test_h02_without_ack_is_stored(fleet: FleetApp) -> None:

