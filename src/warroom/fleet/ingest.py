@@ -3,6 +3,7 @@ device, store them, and say which reply bytes may now be sent and whether to han
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from prometheus_client import Counter
@@ -33,6 +34,40 @@ def _by_device(records: list[Record], session: Session) -> dict[str | None, list
     return groups
 
 
+@dataclass(frozen=True)
+class Pending:
+    """Submitted: `reply` may go out once every future in `committed` is done."""
+
+    committed: list[asyncio.Future[None]]
+    reply: bytes
+
+
+def submit_known(
+    pipeline: Pipeline, protocol: str, messages: list[Decoded], session: Session
+) -> Answer | Pending | None:
+    """The event loop's path when every device is registered: no coroutine, no await.
+
+    None when a device is not in the directory (nothing was submitted): `handle` then lists
+    it or registers it. Records that cannot be attributed get no reply, as in `handle`.
+    """
+    groups = _by_device([record for message in messages for record in message.records], session)
+    known = []
+    for device, group in groups.items():
+        if device is None:
+            UNATTRIBUTED.labels(protocol).inc(len(group))
+            return Answer(b"")
+        info = pipeline.lookup(device)
+        if info is None:
+            return None
+        known.append((info, tuple(group)))
+    waits = [pipeline.submit(info, group) for info, group in known]
+    return Pending([wait for wait in waits if wait is not None], _replies(messages))
+
+
+def _replies(messages: list[Decoded]) -> bytes:
+    return b"".join(message.reply for message in messages if message.reply)
+
+
 async def handle(
     pipeline: Pipeline, protocol: str, messages: list[Decoded], session: Session, remote: str
 ) -> Answer:
@@ -51,4 +86,4 @@ async def handle(
         if info is None:
             return REFUSED
         await pipeline.store(info, tuple(group))
-    return Answer(b"".join(message.reply for message in messages if message.reply))
+    return Answer(_replies(messages))

@@ -71,11 +71,18 @@ class Pipeline:
 
     async def store(self, info: DeviceInfo, records: tuple[Record, ...]) -> None:
         """Accept `records` of one device; returns when its fixes are committed."""
+        committed = self.submit(info, records)
+        if committed is not None:
+            await committed
+
+    def submit(self, info: DeviceInfo, records: tuple[Record, ...]) -> asyncio.Future[None] | None:
+        """Queue `records` of one device: a future done when its fixes are committed, or None
+        when they carry no fix (nothing to lose, nothing to wait for)."""
         job = Job(info, records, utcnow())
         if job.fixes:
-            await self.writer.store(job)
-        else:
-            self.writer.submit(job)
+            return self.writer.submit_waiting(job)
+        self.writer.submit(job)
+        return None
 
     async def identify(self, unique_id: str, protocol: str, remote: str) -> DeviceInfo | None:
         """The registered device, or None after listing it as unknown (or registering it

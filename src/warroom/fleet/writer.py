@@ -205,9 +205,13 @@ class GroupCommitWriter:
 
     async def store(self, job: Job) -> None:
         """Queue `job` and return once its fixes are committed (raises if the commit failed)."""
-        job.done = asyncio.get_running_loop().create_future()
+        await self.submit_waiting(job)
+
+    def submit_waiting(self, job: Job) -> asyncio.Future[None]:
+        """Queue `job`; the future is done once its fixes are committed (on the loop)."""
+        done = job.done = asyncio.get_running_loop().create_future()
         self.submit(job)
-        await job.done
+        return done
 
     async def run_in_writer(self, function: Callable[[], Any]) -> Any:
         """Run `function` in the tracker thread (it owns the tracker state)."""
