@@ -1,6 +1,7 @@
-"""What the TCP and HTTP tracker listeners share: an asyncio server whose connections are
+"""A stream-task listener (the OsmAnd HTTP one): an asyncio server whose connections are
 tracked so `stop()` can end them, and one place that decides which connection errors are
-routine (peer gone, idle, bad protocol) and which are logged."""
+routine (peer gone, idle, bad protocol) and which are logged. The binary TCP listeners are
+protocols instead (`tcp.py`); they share the listen backlog."""
 
 from __future__ import annotations
 
