@@ -31,11 +31,13 @@ from typing import Any, TypeVar
 
 from fleet_common import START, fix, imei, register_trackers
 from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
 
 from warroom.core import migrate, serving
 from warroom.core.bus.events import Event
 from warroom.core.bus.memory import InMemoryBus
 from warroom.core.db import Database
+from warroom.fleet import store
 from warroom.fleet.config import FleetConfig
 from warroom.fleet.encoders import (
     gt06_login,
@@ -191,10 +193,19 @@ def reinsert_rates(db: Database, after_id: int, rows: int, batch: int, rounds: i
         started = time.perf_counter()
         for i in range(0, len(data), batch):
             with db.write() as session:
-                session.connection().exec_driver_sql(sql, data[i : i + batch])
+                _insert_as_the_writer(db, session, sql, data[i : i + batch])
         rates.append(len(data) / (time.perf_counter() - started))
         first = _last_id(db) - len(data) + 1  # they came back as the newest ids
     return rates
+
+
+def _insert_as_the_writer(db: Database, session: Session, sql: str, rows: list[Any]) -> None:
+    """The bare driver's executemany, on SQLite through the connection set up as the
+    ingest's writer sets up its own (its page cache), so that only the pipeline differs."""
+    if db.is_sqlite:
+        store.sqlite_writer(session).executemany(sql, rows)
+    else:
+        session.connection().exec_driver_sql(sql, rows)
 
 
 def _delete_ids(db: Database, first: int, end: int) -> None:

@@ -130,7 +130,7 @@ def insert_positions(session: Session, rows: list[PositionRow] | EncodedPosition
         return
     values = rows.sqlite_values
     assert values is not None  # encoded for SQLite
-    _insert_rows(_sqlite_writer(session), _POSITIONS_HEAD, len(COLUMNS), values)
+    _insert_rows(sqlite_writer(session), _POSITIONS_HEAD, len(COLUMNS), values)
 
 
 def _insert_rows(connection: Any, head: str, width: int, values: list[Any], tail: str = "") -> None:
@@ -160,7 +160,7 @@ def _sqlite_values(rows: list[PositionRow]) -> list[Any]:
     return values
 
 
-def _sqlite_writer(session: Session) -> Any:
+def sqlite_writer(session: Session) -> Any:
     """The session's sqlite3 connection, with the large page cache set once."""
     pooled = session.connection().connection
     connection = pooled.driver_connection
@@ -234,7 +234,7 @@ def write_states(session: Session, states: list[dict[str, Any]]) -> None:
         add((state["device_id"], as_time(state["last_seen_at"]), state["online"],
              as_time(state["fix_time"]), state["lat"], state["lon"], state["speed_kmh"],
              state["course"], state["moving"], as_json(state["detail"])))  # fmt: skip
-    _insert_rows(_sqlite_writer(session), _STATES_HEAD, len(STATE_COLUMNS), values, _STATES_TAIL)
+    _insert_rows(sqlite_writer(session), _STATES_HEAD, len(STATE_COLUMNS), values, _STATES_TAIL)
 
 
 def _optional_sqlite_time(moment: datetime | None) -> str | None:
