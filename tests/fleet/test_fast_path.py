@@ -82,9 +82,15 @@ def test_position_records_are_immutable_and_checked() -> None:
     with pytest.raises(AttributeError):
         record.lat = 0.0  # type: ignore[misc]
     assert record.attributes == {} and record._replace(lat=1.0).lat == 1.0
-    for bad in ({"lat": math.nan}, {"lon": 181.0}, {"speed_kmh": math.inf}):
+    for bad in (
+        {"lat": math.nan},
+        {"lon": 181.0},
+        {"speed_kmh": math.inf},
+        {"course": math.nan},
+        {"altitude": -math.inf},
+    ):
         values = {"lat": -5.15, "lon": 119.43, "speed_kmh": None} | bad
-        with pytest.raises(DecodeError):
+        with pytest.raises(DecodeError, match=r"range|finite"):
             PositionRecord("1", START, True, **values)  # type: ignore[arg-type]
 
 

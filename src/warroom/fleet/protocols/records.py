@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 AttributeValue = bool | int | float | str
 Attributes = Mapping[str, AttributeValue]
@@ -82,9 +82,13 @@ class PositionRecord(_PositionFields):
             raise DecodeError(f"latitude out of range: {lat}")
         if not -180.0 <= lon <= 180.0:
             raise DecodeError(f"longitude out of range: {lon}")
-        for name, value in (("speed_kmh", speed_kmh), ("course", course), ("altitude", altitude)):
-            if value is not None and not math.isfinite(value):
-                raise DecodeError(f"{name} is not a finite number: {value}")
+        # Three plain tests rather than a loop over (name, value) pairs built per fix.
+        if speed_kmh is not None and not _isfinite(speed_kmh):
+            _not_finite("speed_kmh", speed_kmh)
+        if course is not None and not _isfinite(course):
+            _not_finite("course", course)
+        if altitude is not None and not _isfinite(altitude):
+            _not_finite("altitude", altitude)
         return _new_tuple(
             cls,
             (device_id, time, valid, lat, lon, speed_kmh, course, altitude, satellites, attributes),
@@ -107,6 +111,13 @@ class PositionRecord(_PositionFields):
             "satellites": self.satellites,
             "attributes": dict(self.attributes),
         }
+
+
+def _not_finite(name: str, value: float) -> NoReturn:
+    raise DecodeError(f"{name} is not a finite number: {value}")
+
+
+_isfinite = math.isfinite
 
 
 @dataclass(frozen=True)
