@@ -27,7 +27,7 @@ import time
 from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from fleet_common import START, fix, imei, register_trackers
 from sqlalchemy import delete, insert, select
@@ -62,39 +62,75 @@ def prepare(url: str, devices: int, protocol: str) -> Database:
     return db
 
 
-async def _device(
-    n: int, port: int, protocol: str, per_packet: int, until: float, acked: list[int]
-) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+class _Tracker(asyncio.Protocol):
+    """One simulated tracker: log in, then send the next packet as soon as the last one is
+    acknowledged. Packets are encoded before the run and the socket is a protocol, not a
+    stream: the load generator shares the two cores with the server, so its CPU per packet
+    is kept low (0.06 of a core at 40k positions/s, from 0.21 for streams and encoding)."""
+
+    def __init__(
+        self, login: bytes, ack_size: int, packets: list[bytes], per_packet: int, until: float
+    ) -> None:
+        self.login, self.ack_size, self.per_packet, self.until = login, ack_size, per_packet, until
+        self.packets, self.sent, self.acked = packets, 0, 0
+        self.pending = 0  # bytes of the current ack still expected
+        self.transport: asyncio.Transport | None = None
+        self.done = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(self.login)
+        self.pending = 1 if self.ack_size == 4 else 10  # Teltonika's 01, GT06's login reply
+
+    def data_received(self, data: bytes) -> None:
+        self.pending -= len(data)
+        if self.pending > 0:
+            return
+        if self.sent:
+            self.acked += self.per_packet
+        if self.sent == len(self.packets) or time.time() > self.until:
+            if self.transport is not None:
+                self.transport.close()
+            return
+        assert self.transport is not None
+        self.transport.write(self.packets[self.sent])
+        self.sent += 1
+        self.pending = self.ack_size
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+def _packets(protocol: str, n: int, per_packet: int, count: int) -> tuple[bytes, int, list[bytes]]:
+    """Device `n`'s login, its ack size, and `count` packets of consecutive fixes."""
     if protocol == "teltonika":
-        writer.write(teltonika_login(imei(n)))
-        await reader.readexactly(1)
-    else:
-        writer.write(gt06_login(imei(n), 1))
-        await reader.readexactly(10)
-    sent = 0
-    while time.time() < until:
-        if protocol == "teltonika":
-            writer.write(teltonika_avl([fix(n, sent + i) for i in range(per_packet)]))
-            await reader.readexactly(4)
-            sent += per_packet
-        else:
-            writer.write(gt06_position(fix(n, sent), sent % 65536))
-            await reader.readexactly(10)
-            sent += 1
-        acked[0] += per_packet if protocol == "teltonika" else 1
-    writer.close()
+        packets = [
+            teltonika_avl([fix(n, p * per_packet + i) for i in range(per_packet)])
+            for p in range(count)
+        ]
+        return teltonika_login(imei(n)), 4, packets
+    return gt06_login(imei(n), 1), 10, [gt06_position(fix(n, p), p % 65536) for p in range(count)]
 
 
 def client_process(
     port: int, protocol: str, devices: range, per_packet: int, until: float, out: Any
 ) -> None:
+    # Enough packets for 60,000 positions/s over the run; a tracker that runs out stops early
+    # (and the run reports fewer acks than it could have had).
+    count = max(1, int(60_000 * (until - time.time()) / len(devices) / per_packet))
+    encoded = [_packets(protocol, n, per_packet, count) for n in devices]
+
     async def main() -> None:
-        acked, started = [0], time.time()
-        await asyncio.gather(
-            *(_device(n, port, protocol, per_packet, until, acked) for n in devices)
-        )
-        out.put((acked[0], time.process_time() / (time.time() - started)))
+        loop, started, cpu = asyncio.get_running_loop(), time.time(), time.process_time()
+        trackers = []
+        for login, ack_size, packets in encoded:
+            tracker = _Tracker(login, ack_size, packets, per_packet, until)
+            await loop.create_connection(lambda t=tracker: t, "127.0.0.1", port)
+            trackers.append(tracker)
+        await asyncio.gather(*(tracker.done for tracker in trackers))
+        acked = sum(tracker.acked for tracker in trackers)
+        out.put((acked, (time.process_time() - cpu) / (time.time() - started)))
 
     _run(main())
 
