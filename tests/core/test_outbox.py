@@ -141,3 +141,33 @@ async def test_a_stream_of_commits_is_relayed_in_few_rounds(db: Database) -> Non
         stamps = session.scalars(select(outbox.OutboxMessage.published_at)).all()
     assert [e.parcel for e in seen] == list(range(6))  # type: ignore[attr-defined]
     assert len(set(stamps)) <= 2, "the first event at once, the rest of the stream together"
+
+
+async def test_rounds_of_any_size_mark_their_rows_with_a_few_statement_shapes(
+    db: Database,
+) -> None:
+    """A relay runs all day with rounds of 1 to `batch` rows; were each size its own SQL text,
+    SQLite's driver would keep a prepared copy of each in every pooled connection."""
+    from sqlalchemy import event, func, select
+
+    bus = InMemoryBus()
+    await bus.start()
+    relay = outbox.OutboxRelay(db, bus)
+    updates: set[str] = set()
+
+    def remember(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE event_outbox"):
+            updates.add(statement)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    for size in range(1, 41):
+        with db.write() as session:
+            for n in range(size):
+                outbox.enqueue(session, ParcelDelivered(parcel=n))
+        assert await relay.relay_pending() == size
+    event.remove(db.engine, "before_cursor_execute", remember)
+    await bus.close()
+    assert len(updates) <= 7, "40 round sizes, at most 7 shapes (lists padded to 1, 2, ... 64)"
+    with db.read() as session:
+        unpublished = select(func.count()).where(outbox.OutboxMessage.published_at.is_(None))
+        assert session.scalar(unpublished) == 0

@@ -167,6 +167,33 @@ def test_two_dispatchers_racing_for_one_unit(db: Database) -> None:
         assert dispatched == 1
 
 
+def test_fixes_of_any_number_of_vehicles_are_matched_with_a_few_statement_shapes(
+    db: Database,
+) -> None:
+    """Events carry the fixes of however many vehicles moved; were each count its own SQL
+    text, every pooled SQLite connection would keep a prepared copy of each."""
+    from sqlalchemy import event
+
+    unit_id = make_unit(db, "AMB-02", vehicle_id=5)
+    lookups: set[str] = set()
+
+    def remember(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("SELECT emergency_units.id"):
+            lookups.add(statement)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    now = utcnow()
+    for count in range(1, 41):
+        fixes = [Fix(vehicle, CENTER[0], CENTER[1] + count * 1e-4, now) for vehicle in range(count)]
+        with db.write() as session:
+            record_fixes(session, fixes=fixes, arrival_radius_m=100)
+    event.remove(db.engine, "before_cursor_execute", remember)
+    assert 1 <= len(lookups) <= 7, "40 counts, at most 7 shapes (lists padded to 1, 2, ... 64)"
+    with db.read() as session:
+        unit = session.get(Unit, unit_id)
+        assert unit is not None and unit.lon == pytest.approx(CENTER[1] + 40e-4)
+
+
 def test_recommendation_ranks_capable_units_by_road_time(db: Database) -> None:
     incident_id = make_incident(db, "medical")
     near = make_unit(db, "AMB-NEAR", at=(CENTER[0] + 0.005, CENTER[1]))

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from warroom.core.bus.base import Bus
 from warroom.core.bus.events import Event, event_from_json
 from warroom.core.clock import utcnow
-from warroom.core.db import Base, Database, UtcDateTime
+from warroom.core.db import Base, Database, UtcDateTime, padded_in_list
 
 log = logging.getLogger("warroom.outbox")
 
@@ -152,7 +152,9 @@ class OutboxRelay:
     def _mark_published(self, ids: list[int]) -> None:
         with self._db.write() as session:
             session.execute(
-                update(_TABLE).where(_TABLE.c.id.in_(ids)).values(published_at=utcnow())
+                update(_TABLE)
+                .where(_TABLE.c.id.in_(padded_in_list(ids)))
+                .values(published_at=utcnow())
             )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from warroom.core import audit
+from warroom.core.db import padded_in_list
 from warroom.emergency.lifecycle import UnitStatus
 from warroom.emergency.models import Incident, Unit
 from warroom.emergency.units import set_unit_status
@@ -53,7 +54,7 @@ def record_fixes(session: Session, *, fixes: list[Fix], arrival_radius_m: float)
     latest = {fix.vehicle_id: fix for fix in sorted(fixes, key=lambda f: f.at)}
     rows = session.execute(
         select(Unit.id, Unit.vehicle_id, Unit.status, Unit.incident_id).where(
-            Unit.vehicle_id.in_(latest)
+            Unit.vehicle_id.in_(padded_in_list(list(latest)))  # one of a few shapes, see there
         )
     ).all()
     if not rows:
