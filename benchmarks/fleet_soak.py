@@ -1,13 +1,16 @@
 """Benchmark: server memory over a soak with many simulated vehicles.
 
     python benchmarks/fleet_soak.py [--vehicles 2000] [--minutes 10] [--interval 5]
-        [--database sqlite|postgresql+psycopg://...]
+        [--database sqlite|postgresql+psycopg://...] [--probe]
 
 Runs the real server (`python -m warroom serve`, OsmAnd/GT06/Teltonika/H02 listeners) and
 `warroom fleet simulate` in another process; samples the server's resident memory every 10 s.
 "Flat" means the last minute's average is within `FLAT_TOLERANCE` of the second minute's (the
 first minute is warm-up: caches, pools, the device directory); the slope from minute 2 on
-(MB per minute) shows whether memory is still rising at the end. Prints one JSON object.
+(MB per minute) shows whether memory is still rising at the end. Prints one JSON object;
+with `--probe` the server runs under `memory_probe.py` and the object also says how each part
+of the memory (SQLite, glibc's heap in use and free-but-kept, Python's blocks) changed from
+the second minute to the last.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def main() -> None:
     parser.add_argument("--vehicles", type=int, default=2000)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--interval", type=float, default=5.0)
+    parser.add_argument("--probe", action="store_true", help="sample where the memory is")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'soak.db'}" if args.database == "sqlite" else args.database
@@ -69,7 +73,13 @@ def main() -> None:
             "WARROOM_LOG_LEVEL": "WARNING", "WARROOM_FLEET_LISTENERS": listeners,
             "WARROOM_FLEET_BIND_HOST": "127.0.0.1", "WARROOM_FLEET_UDP": "false",
         }  # fmt: skip
-        server = subprocess.Popen([sys.executable, "-m", "warroom", "serve"], env=env)
+        probe_file = Path(tmp) / "probe.jsonl"
+        command = (
+            [sys.executable, str(Path(__file__).with_name("memory_probe.py")), str(probe_file)]
+            if args.probe
+            else [sys.executable, "-m", "warroom", "serve"]
+        )
+        server = subprocess.Popen(command, env=env)
         simulate = (
             "from warroom.fleet.simulate_cli import simulate; "
             f"simulate(vehicles={args.vehicles}, host='127.0.0.1', interval={args.interval}, "
@@ -89,6 +99,11 @@ def main() -> None:
             positions = stored(url)
             server.terminate()
             server.wait(timeout=30)
+            probes = (
+                [json.loads(line) for line in probe_file.read_text().splitlines()]
+                if args.probe
+                else []
+            )
     per_minute = int(60 / SAMPLE_SECONDS)
     second_minute = statistics.mean(mb for _, mb in samples[per_minute : 2 * per_minute] or samples)
     last_minute = statistics.mean(mb for _, mb in samples[-per_minute:])
@@ -107,9 +122,24 @@ def main() -> None:
                 "flat": abs(growth - 1) <= FLAT_TOLERANCE,
                 "rss_mb_per_minute_from_minute_2": slope(samples[per_minute:]),
                 "rss_mb_samples": [round(mb, 1) for _, mb in samples],
+                **({"probe_change_from_minute_2": probe_change(probes)} if probes else {}),
             }
         )
     )
+
+
+def probe_change(probes: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Each probed figure: its mean over the second minute and over the last."""
+    per_minute = int(60 / SAMPLE_SECONDS)
+    second, last = probes[per_minute : 2 * per_minute] or probes, probes[-per_minute:]
+    return {
+        name: {
+            "minute_2": round(statistics.mean(p[name] for p in second), 1),
+            "last_minute": round(statistics.mean(p[name] for p in last), 1),
+        }
+        for name in probes[0]
+        if name != "seconds"
+    }
 
 
 def slope(samples: list[tuple[float, float]]) -> float | None:
