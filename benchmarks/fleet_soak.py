@@ -105,8 +105,7 @@ def main() -> None:
                 else []
             )
     per_minute = int(60 / SAMPLE_SECONDS)
-    second_minute = statistics.mean(mb for _, mb in samples[per_minute : 2 * per_minute] or samples)
-    last_minute = statistics.mean(mb for _, mb in samples[-per_minute:])
+    second_minute, last_minute = minute_2_and_last([mb for _, mb in samples])
     growth = last_minute / second_minute
     print(
         json.dumps(
@@ -128,18 +127,21 @@ def main() -> None:
     )
 
 
+def minute_2_and_last(values: list[float]) -> tuple[float, float]:
+    """Means of the samples of the second minute (all of them in a shorter run) and of the
+    last minute."""
+    per_minute = int(60 / SAMPLE_SECONDS)
+    second = values[per_minute : 2 * per_minute] or values
+    return statistics.mean(second), statistics.mean(values[-per_minute:])
+
+
 def probe_change(probes: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     """Each probed figure: its mean over the second minute and over the last."""
-    per_minute = int(60 / SAMPLE_SECONDS)
-    second, last = probes[per_minute : 2 * per_minute] or probes, probes[-per_minute:]
-    return {
-        name: {
-            "minute_2": round(statistics.mean(p[name] for p in second), 1),
-            "last_minute": round(statistics.mean(p[name] for p in last), 1),
-        }
-        for name in probes[0]
-        if name != "seconds"
-    }
+    change = {}
+    for name in probes[0].keys() - {"seconds"}:
+        second, last = minute_2_and_last([p[name] for p in probes])
+        change[name] = {"minute_2": round(second, 1), "last_minute": round(last, 1)}
+    return change
 
 
 def slope(samples: list[tuple[float, float]]) -> float | None:

@@ -60,8 +60,8 @@ def padded_in_list(values: list[_T]) -> list[_T]:
     `IN (...)` list in a statement run all day with lists of any length.
 
     Each length renders a different SQL text, and SQLite's driver keeps up to 128 prepared
-    statements per pooled connection: lists of 1 to 200 ids filled those caches over hours
-    (server memory rising for the first half hour of a soak). Padded, a list of up to 256
+    statements per pooled connection: lists of 1 to 200 ids kept adding statements to those
+    caches (server memory rising through a whole 10-minute soak). Padded, a list of up to 256
     has one of nine shapes; a repeated value does not change what `IN` matches."""
     if not values:
         return values
