@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -153,8 +153,8 @@ def test_live_vehicle_on_the_map_list_and_replay(server: Server, browser_page: A
     expect(page.locator(".leaflet-overlay-pane path")).to_have_count(1)
 
 
-def store_track(db: Any, plate: str, fixes: int) -> int:
-    """A vehicle with a fix every second from BASE_TIME, driving slowly north."""
+def store_track(db: Any, plate: str, fixes: int, kmh: float = 3.6) -> int:
+    """A vehicle with a fix every second from BASE_TIME, driving north (slowly by default)."""
     with db.write() as session:
         vehicle_id: int = service.create_vehicle(
             session, data=VehicleCreate(plate=plate, kind="bus"), actor=TEST_ACTOR
@@ -162,7 +162,7 @@ def store_track(db: Any, plate: str, fixes: int) -> int:
     now = utcnow()
     rows = [
         (vehicle_id, vehicle_id, BASE_TIME + timedelta(seconds=s), now, True,
-         -5.15 + s * 1e-6, 119.43 + vehicle_id * 1e-3, 3.6, 0.0, None, 9, {})
+         -5.15 + s * 1e-6 * kmh / 3.6, 119.43 + vehicle_id * 1e-3, kmh, 0.0, None, 9, {})
         for s in range(fixes)
     ]  # fmt: skip
     with db.write() as session:
@@ -205,3 +205,74 @@ def test_replay_of_more_fixes_than_a_call_takes_says_which_track_was_cut(
     page.goto(f"{server.url}/fleet/vehicles/{ids[0]}")  # its day's track is cut there too
     page.fill("#fleet-day", BASE_TIME.date().isoformat())
     expect(notice).to_contain_text(f"DD 1 LONG: only the first {limit} positions", timeout=30_000)
+
+
+CHOSEN_DAY = "2026-11-27"  # BASE_TIME's day in WITA
+CHOSEN_START = "2026-11-26T16:00:00.000Z"  # its midnight in UTC, as the page asks for it
+
+
+def shown_start(page: Any) -> str:
+    """The start of the period the vehicle page last drew (its replay link carries it)."""
+    href = page.locator("#fleet-replay-link").get_attribute("href") or ""
+    return parse_qs(urlsplit(href).query).get("start", [""])[0]
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_day_chosen_while_the_vehicle_page_loads_is_the_day_it_shows(
+    server: Server, browser_page: Any
+) -> None:
+    """The day field used to get its listener only after the vehicle had loaded: a day chosen
+    before that was reset to today and never shown."""
+    from playwright.sync_api import expect
+
+    vehicle_id = store_track(server.app.state.db, "DD 4 BUS", 600)
+    page = browser_page
+    log_in(page, server)
+    held: list[Any] = []
+    page.route(f"**/api/fleet/vehicles/{vehicle_id}", lambda route: held.append(route))
+    page.goto(f"{server.url}/fleet/vehicles/{vehicle_id}")
+    page.fill("#fleet-day", CHOSEN_DAY)
+    assert len(held) == 1, "the vehicle's details were still loading"
+    held[0].continue_()
+    expect(page.locator("#fleet-title")).to_contain_text("DD 4 BUS")
+    page.wait_for_function(
+        "start => document.querySelector('#fleet-replay-link').href.includes(start)",
+        arg=quote(CHOSEN_START),
+    )
+    expect(page.locator("#fleet-day")).to_have_value(CHOSEN_DAY)
+    expect(page.locator("#fleet-summary")).to_contain_text("km")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_slow_answer_for_an_earlier_day_does_not_overwrite_the_chosen_day(
+    server: Server, browser_page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    vehicle_id = store_track(server.app.state.db, "DD 5 BUS", 600, kmh=36.0)
+    page = browser_page
+    log_in(page, server)
+    held: list[Any] = []
+
+    def hold_all_but_the_chosen_day(route: Any) -> None:
+        if parse_qs(urlsplit(route.request.url).query)["start"] == [CHOSEN_START]:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/fleet/replay?*", hold_all_but_the_chosen_day)
+    with page.expect_request(lambda request: "/api/fleet/replay?" in request.url):
+        page.goto(f"{server.url}/fleet/vehicles/{vehicle_id}")
+    page.fill("#fleet-day", CHOSEN_DAY)
+    expect(page.locator("#fleet-summary")).to_contain_text("1 trips")
+    assert shown_start(page) == CHOSEN_START
+    assert len(held) == 1, "today's replay is held"
+    with page.expect_response(lambda response: "/api/fleet/replay?" in response.url) as today:
+        held[0].continue_()
+    today.value.finished()
+    page.evaluate("() => new Promise((done) => setTimeout(done, 300))")  # let the page draw it
+    expect(page.locator("#fleet-summary")).to_contain_text("1 trips")
+    expect(page.locator("#fleet-trips tr")).to_have_count(1)
+    assert shown_start(page) == CHOSEN_START

@@ -130,25 +130,28 @@ function vehicleRow(vehicle, state) {
 
 async function vehiclePage() {
   const id = page.dataset.vehicleId;
-  const vehicle = await fetchJson(`/api/fleet/vehicles/${id}`);
-  byId("fleet-title").textContent = `${vehicle.plate} · ${vehicle.name || vehicle.kind}`;
-  byId("fleet-details").textContent = [vehicle.kind, vehicle.agency_code, vehicle.driver && `driver ${vehicle.driver}`,
-    vehicle.capabilities.join(", ")].filter(Boolean).join(" · ");
-  const map = makeMap(byId("fleet-map"));
-  let track = null;
+  // The day field and its listener are set up before the first await, so they are in place by
+  // the page's load event: a day chosen while the vehicle is still loading is not lost.
   const day = byId("fleet-day");
   day.value = todayWita();
+  let latest = 0; // only the newest load draws: an earlier, slower one must not overwrite it
+  let track = null;
+  const map = makeMap(byId("fleet-map"));
+  const vehicleLoaded = fetchJson(`/api/fleet/vehicles/${id}`);
   const load = async () => {
+    const mine = ++latest;
+    const vehicle = await vehicleLoaded;
     const { start, end } = dayPeriod(day.value);
     const query = new URLSearchParams({ vehicle_id: id, start, end });
-    byId("fleet-csv").href = `/api/fleet/reports/trips?${query}&format=csv`;
-    byId("fleet-xlsx").href = `/api/fleet/reports/trips?${query}&format=xlsx`;
-    byId("fleet-replay-link").href = `/fleet/replay?${query}`;
     const [trips, summary, replay] = await Promise.all([
       fetchJson(`/api/fleet/reports/trips?${query}`),
       fetchJson(`/api/fleet/reports/summary?${query}`),
       fetchReplay(query),
     ]);
+    if (mine !== latest) return;
+    byId("fleet-csv").href = `/api/fleet/reports/trips?${query}&format=csv`;
+    byId("fleet-xlsx").href = `/api/fleet/reports/trips?${query}&format=xlsx`;
+    byId("fleet-replay-link").href = `/fleet/replay?${query}`;
     showTruncation(replay, () => vehicle.plate);
     byId("fleet-trips").replaceChildren(...trips.map((trip) => {
       const row = el("tr");
@@ -167,7 +170,11 @@ async function vehiclePage() {
       if (points.length) map.fitBounds(track.getBounds(), { maxZoom: 16 });
     }
   };
-  day.addEventListener("change", load);
+  day.addEventListener("change", () => load().catch(reportFailure));
+  const vehicle = await vehicleLoaded;
+  byId("fleet-title").textContent = `${vehicle.plate} · ${vehicle.name || vehicle.kind}`;
+  byId("fleet-details").textContent = [vehicle.kind, vehicle.agency_code, vehicle.driver && `driver ${vehicle.driver}`,
+    vehicle.capabilities.join(", ")].filter(Boolean).join(" · ");
   await load();
 }
 
@@ -271,7 +278,9 @@ async function replayPage() {
 }
 
 const PAGES = { vehicles: vehiclesPage, vehicle: vehiclePage, replay: replayPage };
-PAGES[page?.dataset.page]?.().catch((error) => {
+function reportFailure(error) {
   console.error("fleet page failed", error);
   page.append(el("p", "fleet-message", `Could not load: ${error.message}`));
-});
+}
+
+PAGES[page?.dataset.page]?.().catch(reportFailure);
