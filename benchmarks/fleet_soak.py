@@ -10,7 +10,7 @@ first minute is warm-up: caches, pools, the device directory); the slope from mi
 (MB per minute) shows whether memory is still rising at the end. Prints one JSON object;
 with `--probe` the server runs under `memory_probe.py` and the object also says how each part
 of the memory (SQLite, glibc's heap in use and free-but-kept, Python's blocks) changed from
-the second minute to the last.
+the second minute to the last, and each part's mean minute by minute.
 """
 
 from __future__ import annotations
@@ -121,7 +121,14 @@ def main() -> None:
                 "flat": abs(growth - 1) <= FLAT_TOLERANCE,
                 "rss_mb_per_minute_from_minute_2": slope(samples[per_minute:]),
                 "rss_mb_samples": [round(mb, 1) for _, mb in samples],
-                **({"probe_change_from_minute_2": probe_change(probes)} if probes else {}),
+                **(
+                    {
+                        "probe_change_from_minute_2": probe_change(probes),
+                        "probe_minute_means": minute_means(probes),
+                    }
+                    if probes
+                    else {}
+                ),
             }
         )
     )
@@ -142,6 +149,16 @@ def probe_change(probes: list[dict[str, float]]) -> dict[str, dict[str, float]]:
         second, last = minute_2_and_last([p[name] for p in probes])
         change[name] = {"minute_2": round(second, 1), "last_minute": round(last, 1)}
     return change
+
+
+def minute_means(probes: list[dict[str, float]]) -> dict[str, list[float]]:
+    """Each probed figure's mean minute by minute: where in the run it grew."""
+    per_minute = int(60 / SAMPLE_SECONDS)
+    minutes = [probes[at : at + per_minute] for at in range(0, len(probes), per_minute)]
+    return {
+        name: [round(statistics.mean(p[name] for p in minute), 1) for minute in minutes]
+        for name in sorted(probes[0].keys() - {"seconds"})
+    }
 
 
 def slope(samples: list[tuple[float, float]]) -> float | None:

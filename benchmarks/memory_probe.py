@@ -6,7 +6,10 @@ Used by `fleet_soak.py --probe`. Each line of OUT is one sample (MB unless said 
 `rss`, `rss_anon`; `sqlite` (everything SQLite has allocated, `sqlite3_memory_used()`) and
 `sqlite_page_cache` (its page-cache pages, `SQLITE_STATUS_PAGECACHE_OVERFLOW`: all of them
 but a few per connection, as no page-cache buffer is configured); glibc's heap in use and
-free-but-kept (`mallinfo2()`, all arenas); `python_blocks` (`sys.getallocatedblocks()`).
+free-but-kept (`mallinfo2()`, all arenas); `python_blocks` (`sys.getallocatedblocks()`);
+`threads` and `sqlite_connections` (counts: open descriptors of the database's main file, one
+per open SQLite connection), since each thread may get a malloc arena of its own and each
+connection its own schema, statements and page cache.
 Linux with glibc and the system SQLite library (which Debian's Python links to) only.
 """
 
@@ -44,7 +47,8 @@ def _libraries() -> tuple[Any, Any]:
     return libc, sqlite
 
 
-def _status_kb(*names: str) -> dict[str, int]:
+def _status_numbers(*names: str) -> dict[str, int]:
+    """The named /proc/self/status lines' numbers (kB for sizes)."""
     found = {}
     for line in Path("/proc/self/status").read_text().splitlines():
         key, _, value = line.partition(":")
@@ -53,8 +57,18 @@ def _status_kb(*names: str) -> dict[str, int]:
     return found
 
 
+def _open_databases() -> int:
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            count += fd.readlink().suffix == ".db"
+        except OSError:  # closed while listing
+            continue
+    return count
+
+
 def sample(libc: Any, sqlite: Any, since: float) -> dict[str, float]:
-    status = _status_kb("VmRSS", "RssAnon")
+    status = _status_numbers("VmRSS", "RssAnon", "Threads")
     heap = libc.mallinfo2()
     current, highest = ctypes.c_int64(), ctypes.c_int64()
     sqlite.sqlite3_status64(
@@ -69,6 +83,8 @@ def sample(libc: Any, sqlite: Any, since: float) -> dict[str, float]:
         "heap_in_use": round(heap.uordblks / MB, 1),
         "heap_free_kept": round(heap.fordblks / MB, 1),
         "python_blocks": sys.getallocatedblocks(),
+        "threads": status["Threads"],
+        "sqlite_connections": _open_databases(),
     }
 
 
