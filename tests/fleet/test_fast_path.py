@@ -152,7 +152,7 @@ def test_sqlite_multi_row_inserts_and_postgres_copy_store_every_row(db: Database
         device = service.create_device(
             session, data=DeviceCreate(unique_id="dev-1", protocol="osmand"), actor=TEST_ACTOR
         ).id
-    count = store.SQLITE_ROWS_PER_INSERT + 277  # a full chunk and every smaller size
+    count = store.SQLITE_CHUNK_ROWS[0] + 73  # 585 rows: chunks of every size
     rows: list[store.PositionRow] = [
         (device, None, START + timedelta(seconds=i), START, i % 2 == 0, -5.15, 119.43,
          float(i), None, None, 9, {"n": i, "ignition": i % 3 == 0})
@@ -165,6 +165,17 @@ def test_sqlite_multi_row_inserts_and_postgres_copy_store_every_row(db: Database
         last = session.execute(select(Position).where(Position.speed_kmh == count - 1)).scalar_one()
     assert last.time == START + timedelta(seconds=count - 1) and last.valid is (count % 2 == 1)
     assert last.attributes == {"n": count - 1, "ignition": (count - 1) % 3 == 0}
+
+
+def test_batches_of_every_size_share_four_insert_statements() -> None:
+    """The driver keeps each statement text prepared for good, per connection: a shape per
+    batch size would grow the server's memory with every new size (0.6 MB for 512 rows)."""
+    shapes: set[int] = set()
+    for rows in range(1, 5_001):
+        chunks = store._sqlite_chunks(rows)
+        assert sum(chunks) == rows
+        shapes.update(chunks)
+    assert len(shapes) == 4 and max(shapes) <= 512
 
 
 async def test_the_writer_thread_runs_calls_and_reports_their_errors(db: Database) -> None:

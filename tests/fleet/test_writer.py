@@ -123,7 +123,7 @@ def register_devices(db: Database, count: int) -> list[int]:
 def test_device_states_are_upserted_in_chunks_and_read_back(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store, "SQLITE_ROWS_PER_INSERT", 4)  # 11 states: chunks of 4, 4, 2, 1
+    monkeypatch.setattr(store, "SQLITE_CHUNK_ROWS", (4, 2, 1))  # 11 states: 4, 4, 2, 1
     ids = register_devices(db, 11)
 
     def state(device_id: int, second: int, online: bool) -> dict[str, Any]:
