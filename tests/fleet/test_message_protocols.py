@@ -155,6 +155,8 @@ def test_owntracks_other_types_are_ignored() -> None:
         ({**LOCATION, "batt": int(HUGE)}, "batt is too large"),
         ({**LOCATION, "tst": -62135596800}, "out of range"),
         ({**LOCATION, "vel": -1}, "vel must not be negative: -1"),
+        ({**LOCATION, "cog": -90}, "cog must be 0-360 degrees: -90"),
+        ({**LOCATION, "cog": 361.5}, "cog must be 0-360 degrees: 361.5"),
         ({**LOCATION, "lat": [1]}, "lat must be a number, got an array"),
         ([1], "must be a JSON object"),
     ],

@@ -38,7 +38,7 @@ def decode(message: bytes, session: Session) -> Decoded:
         lat=jf.required_number(payload, "lat", "OwnTracks"),
         lon=jf.required_number(payload, "lon", "OwnTracks"),
         speed_kmh=_speed(payload),
-        course=jf.optional_number(payload, "cog", "OwnTracks"),
+        course=_course(payload),
         altitude=jf.optional_number(payload, "alt", "OwnTracks"),
         attributes=_attributes(payload),
     )
@@ -52,6 +52,15 @@ def _speed(payload: dict[str, Any]) -> float | None:
     if speed is not None and speed < 0:
         raise DecodeError(f"OwnTracks vel must not be negative: {speed:g}")
     return speed
+
+
+def _course(payload: dict[str, Any]) -> float | None:
+    """Degrees from north, 0-360 (the booklet's `cog`); anything else is a broken message,
+    as a negative speed is."""
+    course = jf.optional_number(payload, "cog", "OwnTracks")
+    if course is not None and not 0 <= course <= 360:
+        raise DecodeError(f"OwnTracks cog must be 0-360 degrees: {course:g}")
+    return course
 
 
 def _device_id(payload: dict[str, Any], session: Session) -> str:
