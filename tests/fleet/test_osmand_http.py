@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.fleet.live_app import FleetApp, fleet_config, start_fleet_app
 from warroom.core.config import Settings
+from warroom.fleet.listeners.http import MAX_BODY
 from warroom.fleet.models import Position
 
 HUGE = "9" * 400  # a JSON integer no float can hold
@@ -65,3 +66,39 @@ def test_report_without_timestamp_is_stored_at_its_arrival(
     with fleet.db.read() as session:
         row = session.scalars(select(Position).where(Position.device_id == device["id"])).one()
     assert before <= row.time <= row.received_at
+
+
+def _rename_positions(fleet: FleetApp, old: str, new: str) -> None:
+    with fleet.db.write() as session:
+        session.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+def test_a_report_the_database_refuses_is_a_503_and_its_resend_is_stored(
+    fleet: FleetApp, http: httpx.Client
+) -> None:
+    """A real failed commit (the table is gone for a moment): the tracker must not get a 200,
+    nor a dropped connection it cannot tell from a network fault, and the same fix sent again
+    must be stored, not filtered out as a duplicate of the one that was not."""
+    device = fleet.register(DEVICE, "osmand")["device"]
+    report = f"/?id={DEVICE}&lat=-5.15&lon=119.43&timestamp=1795000000"
+    _rename_positions(fleet, "fleet_positions", "fleet_positions_away")
+    try:
+        refused = http.get(report)
+    finally:
+        _rename_positions(fleet, "fleet_positions_away", "fleet_positions")
+    assert refused.status_code == 503
+    assert refused.text == "not stored, send it again"
+    assert refused.headers["retry-after"] == "5"
+    assert http.get(report).status_code == 200  # the same connection, the same fix
+    assert fleet.stored(device["id"]) == 1
+
+
+def test_a_body_over_the_limit_is_a_413_and_nothing_is_stored(
+    fleet: FleetApp, http: httpx.Client
+) -> None:
+    device = fleet.register(DEVICE, "osmand")["device"]
+    padding = " " * MAX_BODY
+    answer = http.post("/", content=_location("-5.15") + padding)
+    assert answer.status_code == 413
+    assert answer.text == f"body over {MAX_BODY} bytes"
+    assert fleet.stored(device["id"]) == 0

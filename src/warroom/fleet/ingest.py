@@ -12,6 +12,9 @@ from warroom.fleet.pipeline import Pipeline
 from warroom.fleet.protocols import Decoded, Record, Session
 
 BAD_FRAMES = Counter("warroom_fleet_bad_frames_total", "Frames that failed to decode", ["protocol"])
+NOT_STORED = Counter(
+    "warroom_fleet_not_stored_total", "Reports answered as not stored", ["protocol"]
+)
 UNATTRIBUTED = Counter(
     "warroom_fleet_unattributed_total", "Records dropped: no device id (no login yet)", ["protocol"]
 )

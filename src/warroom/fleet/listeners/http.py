@@ -2,7 +2,9 @@
 
 A small HTTP/1.1 server on h11 rather than the web app: trackers post to their own port, and
 this path should not pay for middleware, sessions and routing. The device gets 200 once its
-fix is committed, 400 for a message that does not decode, 403 when it is not registered.
+fix is committed, 400 for a message that does not decode, 403 when it is not registered,
+413 for a body over `MAX_BODY`, and 503 when the fix could not be stored (the Traccar and
+OwnTracks apps keep a report that did not get a 200 and send it again).
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ import logging
 
 import h11
 
-from warroom.fleet.ingest import BAD_FRAMES, handle
+from warroom.fleet.ingest import BAD_FRAMES, NOT_STORED, handle
 from warroom.fleet.listeners.stream import StreamListener
 from warroom.fleet.protocols import DecodeError, Session
 
 log = logging.getLogger("warroom.fleet.http")
 MAX_BODY = 256 * 1024
 READ_SIZE = 65536
+RETRY_AFTER_SECONDS = 5
+
+
+class BodyTooLarge(Exception):
+    """The request's body passed `MAX_BODY`; it is answered, then the connection closed."""
 
 
 class HttpListener(StreamListener):
@@ -30,17 +37,16 @@ class HttpListener(StreamListener):
     ) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=16 * 1024)
         while True:
-            request = await self._next_request(conn, reader)
+            try:
+                request = await self._next_request(conn, reader)
+            except BodyTooLarge:
+                await _respond(conn, writer, 413, f"body over {MAX_BODY} bytes")
+                return
             if request is None:
                 return
             target, body = request
             status, text = await self._answer(target, body, remote)
-            payload = text.encode()
-            headers = [("content-type", "text/plain"), ("content-length", str(len(payload)))]
-            writer.write(conn.send(h11.Response(status_code=status, headers=headers)) or b"")
-            writer.write(conn.send(h11.Data(data=payload)) or b"")
-            writer.write(conn.send(h11.EndOfMessage()) or b"")
-            await writer.drain()
+            await _respond(conn, writer, status, text)
             if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                 return
             conn.start_next_cycle()
@@ -59,7 +65,7 @@ class HttpListener(StreamListener):
             elif isinstance(event, h11.Data):
                 body += event.data
                 if len(body) > MAX_BODY:
-                    return None
+                    raise BodyTooLarge
             elif isinstance(event, h11.EndOfMessage):
                 return target, bytes(body)
             else:  # ConnectionClosed or PAUSED
@@ -73,10 +79,27 @@ class HttpListener(StreamListener):
         except DecodeError as exc:
             BAD_FRAMES.labels(self.spec.name).inc()
             return 400, str(exc)
-        answer = await handle(self.pipeline, self.spec.name, [decoded], session, remote)
+        try:
+            answer = await handle(self.pipeline, self.spec.name, [decoded], session, remote)
+        except Exception:  # the writer logged why; the device keeps the report and resends it
+            NOT_STORED.labels(self.spec.name).inc()
+            return 503, "not stored, send it again"
         if answer.close:
             return 403, "device not registered"
         return 200, ""
+
+
+async def _respond(
+    conn: h11.Connection, writer: asyncio.StreamWriter, status: int, text: str
+) -> None:
+    payload = text.encode()
+    headers = [("content-type", "text/plain"), ("content-length", str(len(payload)))]
+    if status == 503:
+        headers.append(("retry-after", str(RETRY_AFTER_SECONDS)))
+    writer.write(conn.send(h11.Response(status_code=status, headers=headers)) or b"")
+    writer.write(conn.send(h11.Data(data=payload)) or b"")
+    writer.write(conn.send(h11.EndOfMessage()) or b"")
+    await writer.drain()
 
 
 def _join(target: bytes, body: bytes) -> bytes:
