@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, create_account
+from warroom.core.db import Database
+from warroom.core.security.permissions import Role
 
 
 @pytest.mark.parametrize(
@@ -79,3 +81,32 @@ def test_bad_query_value(client: TestClient, admin_headers: dict[str, str]) -> N
 def test_unknown_route_is_404_json(client: TestClient) -> None:
     response = client.get("/api/nothing-here")
     assert response.status_code == 404 and response.json()["detail"]
+
+
+def test_null_for_a_field_a_record_cannot_be_without_is_a_422_in_every_update(
+    client: TestClient, admin_headers: dict[str, str], app_db: Database
+) -> None:
+    """A partial update may leave a field out; a null there used to reach a NOT NULL column
+    and come back as a 500. Fields that may be empty can still be cleared."""
+    from tests.cameras.test_registry import camera_body
+    from tests.weather.test_api import STATION
+
+    camera = client.post("/api/cameras", json=camera_body(), headers=admin_headers).json()
+    station = client.post("/api/weather/stations", json=STATION, headers=admin_headers).json()
+    user = create_account(app_db, Role.OPERATOR)
+    refused = [
+        *((f"/api/cameras/{camera['id']}", name) for name in
+          ("name", "main_url", "ptz", "tags", "recording")),
+        *((f"/api/weather/stations/{station['id']}", name) for name in
+          ("name", "active", "interval_seconds")),
+        *((f"/api/users/{user.id}", name) for name in ("display_name", "role", "active")),
+    ]  # fmt: skip
+    for path, name in refused:
+        response = client.patch(path, json={name: None}, headers=admin_headers)
+        assert response.status_code == 422, (path, name, response.text)
+        assert response.json()["detail"].startswith(f"body.{name}:")
+        assert "cannot be null" in response.json()["detail"]
+    cleared = client.patch(
+        f"/api/cameras/{camera['id']}", json={"sub_url": None}, headers=admin_headers
+    )
+    assert cleared.status_code == 200 and cleared.json()["sub_url"] is None

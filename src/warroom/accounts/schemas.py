@@ -6,13 +6,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from warroom.core.schemas import Strict, not_null
 from warroom.core.security.permissions import Role
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class UserCreate(Strict):
@@ -28,6 +25,8 @@ class UserUpdate(Strict):
     role: Role | None = None
     agency_code: str | None = Field(default=None, max_length=30)
     active: bool | None = None
+
+    _present = not_null("display_name", "role", "active")
 
 
 class UserRead(BaseModel):

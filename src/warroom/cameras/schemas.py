@@ -8,12 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from warroom.core.schemas import Strict, not_null
+
 RTSP_PATTERN = r"^rtsps?://[^\s]+$"
 Status = Literal["unknown", "online", "degraded", "offline"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class GroupCreate(Strict):
@@ -86,6 +84,8 @@ class CameraUpdate(Strict):
     agency_code: str | None = Field(default=None, max_length=30)
     tags: list[str] | None = Field(default=None, max_length=20)
     recording: bool | None = None
+
+    _present = not_null("name", "main_url", "ptz", "tags", "recording")
 
 
 class CameraRead(BaseModel):

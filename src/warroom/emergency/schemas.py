@@ -7,12 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from warroom.core.schemas import Strict
 from warroom.emergency.lifecycle import IncidentStatus, UnitStatus
 from warroom.emergency.taxonomy import CallType, Capability
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Location(Strict):

@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from warroom.core.schemas import Strict, not_null
 from warroom.fleet.protocols import PROTOCOLS
 from warroom.geo.coords import check_lat_lon
 from warroom.geo.errors import GeoInputError
@@ -44,21 +45,6 @@ def _zoned(moment: datetime) -> datetime:
 
 
 Moment = Annotated[datetime, AfterValidator(_zoned)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-def _refuse_null(value: Any) -> Any:
-    if value is None:
-        raise ValueError("cannot be null; leave the field out to keep its value")
-    return value
-
-
-def not_null(*fields: str) -> Any:
-    """A validator for the fields of a partial update that may be left out but not cleared."""
-    return field_validator(*fields, mode="before")(_refuse_null)
 
 
 class VehicleCreate(Strict):

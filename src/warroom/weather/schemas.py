@@ -7,13 +7,10 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from warroom.core.schemas import Strict, not_null
 from warroom.weather.quantities import QUANTITIES, StationKind
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class LevelThresholds(Strict):
@@ -56,6 +53,8 @@ class StationUpdate(LevelThresholds):
     name: str | None = Field(default=None, min_length=2, max_length=120)
     active: bool | None = None
     interval_seconds: int | None = Field(default=None, ge=10, le=86_400)
+
+    _present = not_null("name", "active", "interval_seconds")
 
 
 class DatastreamRead(BaseModel):
