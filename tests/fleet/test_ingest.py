@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from tests.fleet.live_app import (
@@ -34,8 +35,10 @@ from warroom.fleet.encoders import (
     teltonika_login,
     teltonika_udp,
 )
+from warroom.fleet.listeners import udp
 from warroom.fleet.models import Position
 from warroom.fleet.protocols.gt06 import make_reply
+from warroom.fleet.writer import _Call
 
 IMEI = "359339071234567"
 
@@ -134,6 +137,47 @@ def test_teltonika_udp(fleet: FleetApp) -> None:
         )
         reply, _ = sock.recvfrom(100)
     assert reply == bytes.fromhex("0005") + (7).to_bytes(2, "big") + b"\x01\x07\x02"
+    assert fleet.stored(device["id"]) == 2
+
+
+def test_udp_datagrams_past_the_in_flight_bound_are_dropped_unanswered(
+    fleet: FleetApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the tracker held, two datagrams wait for their commit and the next three are
+    dropped and counted; the two are then stored and answered, the three never."""
+    device = fleet.register(IMEI, "teltonika")["device"]
+    monkeypatch.setattr(udp, "MAX_IN_FLIGHT", 2)
+    labels = {"protocol": "teltonika"}
+
+    def dropped() -> float:
+        return REGISTRY.get_sample_value("warroom_fleet_udp_overload_dropped_total", labels) or 0
+
+    before = dropped()
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        held.set()
+        release.wait(30)
+
+    pipeline = fleet.service.pipeline
+    assert pipeline is not None
+    pipeline.writer._call_soon(_Call(hold))  # the tracker thread runs it before any batch
+    assert held.wait(10)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(10)
+        try:
+            for n in range(5):
+                sock.sendto(
+                    teltonika_udp(IMEI, [fix_at(n)], n), ("127.0.0.1", fleet.port("teltonika/udp"))
+                )
+            wait_for(lambda: dropped() - before == 3, "three datagrams dropped")
+        finally:
+            release.set()
+        answered = {int.from_bytes(sock.recvfrom(100)[0][2:4], "big") for _ in range(2)}
+        sock.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            sock.recvfrom(100)
+    assert answered == {0, 1}
     assert fleet.stored(device["id"]) == 2
 
 

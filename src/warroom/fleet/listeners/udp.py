@@ -1,4 +1,9 @@
-"""UDP listener: one datagram is one message; a `Session` per peer address (bounded)."""
+"""UDP listener: one datagram is one message; a `Session` per peer address (bounded).
+
+UDP has no flow control: a flood would queue a task per datagram without end. Past
+`MAX_IN_FLIGHT` datagrams waiting for their commit, new ones are dropped unanswered and
+counted; a tracker resends what it got no ack for, as it does for a datagram the network lost.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,20 @@ import asyncio
 import logging
 from collections import OrderedDict
 
+from prometheus_client import Counter
+
 from warroom.fleet.ingest import BAD_FRAMES, handle
 from warroom.fleet.pipeline import Pipeline
 from warroom.fleet.protocols import DecodeError, ProtocolSpec, Session
 
 log = logging.getLogger("warroom.fleet.udp")
 MAX_PEERS = 20_000
+MAX_IN_FLIGHT = 10_000  # a second of a 10,000-fixes/s load; each holds one datagram
+OVERLOADED = Counter(
+    "warroom_fleet_udp_overload_dropped_total",
+    "Datagrams dropped unanswered: too many waiting for their commit",
+    ["protocol"],
+)
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -51,6 +64,9 @@ class UdpListener:
         return session
 
     def received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if len(self._tasks) >= MAX_IN_FLIGHT:
+            OVERLOADED.labels(self.spec.name).inc()
+            return
         task = asyncio.get_running_loop().create_task(self._handle(data, addr))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
