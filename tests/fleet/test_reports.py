@@ -20,7 +20,7 @@ from warroom.core.audit import AuditEntry
 from warroom.core.clock import utcnow
 from warroom.core.db import Database
 from warroom.core.security.permissions import Role
-from warroom.fleet import reports, retention, service, store
+from warroom.fleet import api, reports, retention, service, store
 from warroom.fleet.retention import purge_positions
 from warroom.fleet.schemas import DeviceCreate, GeofenceCreate, VehicleCreate
 
@@ -294,6 +294,30 @@ def test_replay_names_the_tracks_it_cut(
     whole = client.get("/api/fleet/replay", params=params, headers=admin_headers)
     assert "X-Truncated-Vehicles" not in whole.headers
     assert len(whole.json()[str(vehicle)]) == count
+
+
+def test_replay_of_several_vehicles_shares_one_row_limit_between_them(
+    client: TestClient,
+    app_db: Database,
+    admin_headers: dict[str, str],
+    driven: tuple[int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One answer is bounded, not each track: two vehicles get half the rows each."""
+    vehicle, count = driven
+    with app_db.write() as session:
+        quiet = service.create_vehicle(
+            session, data=VehicleCreate(plate="DD 9 GB", kind="bus"), actor=TEST_ACTOR
+        ).id
+    monkeypatch.setattr(api, "MAX_REPLAY_ROWS", 2 * (count - 1))
+    alone = client.get("/api/fleet/replay", params={"vehicle_id": vehicle, **DAY},
+                       headers=admin_headers)  # fmt: skip
+    assert "X-Truncated-Vehicles" not in alone.headers
+    assert len(alone.json()[str(vehicle)]) == count
+    params = {"vehicle_id": [vehicle, quiet], **DAY}
+    shared = client.get("/api/fleet/replay", params=params, headers=admin_headers)
+    assert shared.headers["X-Truncated-Vehicles"] == str(vehicle)
+    assert len(shared.json()[str(vehicle)]) == count - 1
 
 
 def test_a_partners_geofence_report_names_only_fences_it_may_see(

@@ -41,6 +41,10 @@ api = APIRouter(prefix="/api/fleet", tags=["fleet"])
 Reader = Annotated[Principal, require(Permission.FLEET_READ)]
 Manager = Annotated[Principal, require(Permission.FLEET_MANAGE)]
 MAX_REPLAY_VEHICLES = 20
+# One replay answer holds at most this many positions, shared out evenly between its
+# vehicles (up to MAX_HISTORY_ROWS each): 20 full tracks would be a million rows, some 1 GB
+# of objects in the server for one request.
+MAX_REPLAY_ROWS = 200_000
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 TRUNCATED_HEADER = "X-Truncated-Vehicles"
 
@@ -170,7 +174,8 @@ def live(db: DbDep, me: Reader) -> list[LiveVehicle]:
             "headers": {
                 TRUNCATED_HEADER: {
                     "description": "Ids (comma-separated) of the vehicles whose track holds "
-                    f"only the first {service.MAX_HISTORY_ROWS} positions of the period.",
+                    "only the first positions of the period: each vehicle's share of "
+                    f"{MAX_REPLAY_ROWS} positions, at most {service.MAX_HISTORY_ROWS}.",
                     "schema": {"type": "string"},
                 }
             }
@@ -186,13 +191,16 @@ def replay(
     end: Moment,
 ) -> dict[str, list[PositionRead]]:
     """Tracks of one or several vehicles over a period, keyed by vehicle id. A track cut at
-    the row limit is named in the X-Truncated-Vehicles header (the body stays a plain map)."""
+    its share of the row limit is named in the X-Truncated-Vehicles header (the body stays a
+    plain map)."""
+    vehicles = list(dict.fromkeys(vehicle_id))
+    share = max(1, MAX_REPLAY_ROWS // max(1, len(vehicles)))
     with db.read() as session:
         histories = {
             str(vid): service.vehicle_history(
-                session, vehicle_id=vid, start=start, end=end, agency=scope(me)
+                session, vehicle_id=vid, start=start, end=end, agency=scope(me), limit=share
             )
-            for vid in dict.fromkeys(vehicle_id)
+            for vid in vehicles
         }
     cut = [vid for vid, history in histories.items() if history.truncated]
     if cut:

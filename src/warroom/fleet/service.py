@@ -277,14 +277,22 @@ def _live_row(device: Device, vehicle: Vehicle | None, state: DeviceState | None
 @dataclass(frozen=True)
 class History:
     positions: list[PositionRead]
-    truncated: bool  # more positions lie in the period than MAX_HISTORY_ROWS
+    truncated: bool  # more positions lie in the period than the track holds
 
 
 def vehicle_history(
-    session: Session, *, vehicle_id: int, start: datetime, end: datetime, agency: str | None
+    session: Session,
+    *,
+    vehicle_id: int,
+    start: datetime,
+    end: datetime,
+    agency: str | None,
+    limit: int | None = None,
 ) -> History:
-    """Stored positions of a vehicle in time order (replay): the first MAX_HISTORY_ROWS of the
-    period, and whether there were more, so a cut track is never taken for the whole one."""
+    """Stored positions of a vehicle in time order (replay): the first `limit` (at most
+    MAX_HISTORY_ROWS) of the period, and whether there were more, so a cut track is never
+    taken for the whole one."""
+    limit = MAX_HISTORY_ROWS if limit is None else min(limit, MAX_HISTORY_ROWS)
     _get(session, Vehicle, vehicle_id, agency)
     if end <= start:
         raise InvalidInputError("the period must end after it starts")
@@ -299,8 +307,7 @@ def vehicle_history(
         )
         .where(Position.vehicle_id == vehicle_id, Position.time >= start, Position.time < end)
         .order_by(Position.time, Position.id)
-        .limit(MAX_HISTORY_ROWS + 1)
+        .limit(limit + 1)
     )
     positions = [PositionRead.model_validate(row._mapping) for row in rows]
-    truncated = len(positions) > MAX_HISTORY_ROWS
-    return History(positions[:MAX_HISTORY_ROWS], truncated)
+    return History(positions[:limit], len(positions) > limit)
