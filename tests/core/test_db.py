@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from warroom.core.db import Database, padded_in_list
 
@@ -30,5 +31,30 @@ def test_every_sqlite_connection_syncs_each_commit_to_disk(tmp_path: Path) -> No
             for session in (writing, reading):
                 assert session.execute(text("PRAGMA synchronous")).scalar() == FULL
                 assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    finally:
+        db.dispose()
+
+
+def test_sqlite_write_sessions_share_one_connection_whatever_reads_do(tmp_path: Path) -> None:
+    """A commit on one connection discards the page caches of the others: writes spread over
+    the pool (which hands out the connection idle longest) had the fleet writer's cache
+    refilled and thrown away many times a minute."""
+    db = Database(f"sqlite:///{tmp_path / 'one.db'}")
+    writers: list[int] = []
+    readers: list[int] = []
+
+    def driver(session: Session) -> int:
+        return id(session.connection().connection.driver_connection)
+
+    try:
+        for _ in range(4):
+            with db.read() as reading:  # a read in progress, as the API does all day
+                readers.append(driver(reading))
+                with db.write() as writing:
+                    writing.execute(text("CREATE TABLE IF NOT EXISTS t (x)"))
+                    writing.execute(text("INSERT INTO t VALUES (1)"))
+                    writers.append(driver(writing))
+        assert len(set(writers)) == 1
+        assert not set(readers) & set(writers)
     finally:
         db.dispose()
