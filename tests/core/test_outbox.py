@@ -159,15 +159,15 @@ async def test_rounds_of_any_size_mark_their_rows_with_a_few_statement_shapes(
         if statement.startswith("UPDATE event_outbox"):
             updates.add(statement)
 
-    event.listen(db.engine, "before_cursor_execute", remember)
+    event.listen(db.write_engine, "before_cursor_execute", remember)
     for size in range(1, 41):
         with db.write() as session:
             for n in range(size):
                 outbox.enqueue(session, ParcelDelivered(parcel=n))
         assert await relay.relay_pending() == size
-    event.remove(db.engine, "before_cursor_execute", remember)
+    event.remove(db.write_engine, "before_cursor_execute", remember)
     await bus.close()
-    assert len(updates) <= 7, "40 round sizes, at most 7 shapes (lists padded to 1, 2, ... 64)"
+    assert 1 <= len(updates) <= 7, "40 round sizes, at most 7 shapes (lists padded to 1, 2, ... 64)"
     with db.read() as session:
         unpublished = select(func.count()).where(outbox.OutboxMessage.published_at.is_(None))
         assert session.scalar(unpublished) == 0

@@ -181,13 +181,13 @@ def test_fixes_of_any_number_of_vehicles_are_matched_with_a_few_statement_shapes
         if statement.startswith("SELECT emergency_units.id"):
             lookups.add(statement)
 
-    event.listen(db.engine, "before_cursor_execute", remember)
+    event.listen(db.write_engine, "before_cursor_execute", remember)
     now = utcnow()
     for count in range(1, 41):
         fixes = [Fix(vehicle, CENTER[0], CENTER[1] + count * 1e-4, now) for vehicle in range(count)]
         with db.write() as session:
             record_fixes(session, fixes=fixes, arrival_radius_m=100)
-    event.remove(db.engine, "before_cursor_execute", remember)
+    event.remove(db.write_engine, "before_cursor_execute", remember)
     assert 1 <= len(lookups) <= 7, "40 counts, at most 7 shapes (lists padded to 1, 2, ... 64)"
     with db.read() as session:
         unit = session.get(Unit, unit_id)

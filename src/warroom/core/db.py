@@ -134,6 +134,11 @@ class Database:
             threading.RLock() if self.is_sqlite else nullcontext()
         )
 
+    @property
+    def write_engine(self) -> Engine:
+        """The engine of write sessions (on PostgreSQL the same as `engine`)."""
+        return self._write_engine
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for queries; rolled back at the end."""
