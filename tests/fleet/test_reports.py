@@ -271,6 +271,14 @@ def test_a_report_over_the_position_limit_is_refused_with_a_way_out(
     assert len(get_report(client, admin_headers, "route", vehicle).json()) == count
 
 
+def quiet_bus(db: Database, plate: str) -> int:
+    """A vehicle with no positions at all."""
+    with db.write() as session:
+        return service.create_vehicle(
+            session, data=VehicleCreate(plate=plate, kind="bus"), actor=TEST_ACTOR
+        ).id
+
+
 def test_replay_names_the_tracks_it_cut(
     client: TestClient,
     app_db: Database,
@@ -279,10 +287,7 @@ def test_replay_names_the_tracks_it_cut(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     vehicle, count = driven
-    with app_db.write() as session:
-        quiet = service.create_vehicle(
-            session, data=VehicleCreate(plate="DD 8 GB", kind="bus"), actor=TEST_ACTOR
-        ).id
+    quiet = quiet_bus(app_db, "DD 8 GB")
     params = {"vehicle_id": [vehicle, quiet], **DAY}
     monkeypatch.setattr(service, "MAX_HISTORY_ROWS", count - 1)
     cut = client.get("/api/fleet/replay", params=params, headers=admin_headers)
@@ -305,13 +310,11 @@ def test_replay_of_several_vehicles_shares_one_row_limit_between_them(
 ) -> None:
     """One answer is bounded, not each track: two vehicles get half the rows each."""
     vehicle, count = driven
-    with app_db.write() as session:
-        quiet = service.create_vehicle(
-            session, data=VehicleCreate(plate="DD 9 GB", kind="bus"), actor=TEST_ACTOR
-        ).id
+    quiet = quiet_bus(app_db, "DD 9 GB")
     monkeypatch.setattr(api, "MAX_REPLAY_ROWS", 2 * (count - 1))
-    alone = client.get("/api/fleet/replay", params={"vehicle_id": vehicle, **DAY},
-                       headers=admin_headers)  # fmt: skip
+    alone = client.get(
+        "/api/fleet/replay", params={"vehicle_id": vehicle, **DAY}, headers=admin_headers
+    )
     assert "X-Truncated-Vehicles" not in alone.headers
     assert len(alone.json()[str(vehicle)]) == count
     params = {"vehicle_id": [vehicle, quiet], **DAY}
