@@ -7,9 +7,10 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from warroom.core.db import Database, padded_in_list
+from warroom.core.db import SQLITE_WRITE_CACHE_KIB, Database, padded_in_list
 
 FULL = 2  # PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
+SQLITE_DEFAULT_CACHE = -2000  # PRAGMA cache_size unless set: 2,000 KiB
 
 
 def test_in_lists_are_padded_to_a_power_of_two_with_the_last_value() -> None:
@@ -56,5 +57,8 @@ def test_sqlite_write_sessions_share_one_connection_whatever_reads_do(tmp_path: 
                     writers.append(driver(writing))
         assert len(set(writers)) == 1
         assert not set(readers) & set(writers)
+        with db.write() as writing, db.read() as reading:  # only the kept cache is enlarged
+            assert writing.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_WRITE_CACHE_KIB
+            assert reading.execute(text("PRAGMA cache_size")).scalar() == SQLITE_DEFAULT_CACHE
     finally:
         db.dispose()

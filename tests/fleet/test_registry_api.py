@@ -184,6 +184,8 @@ def test_ids_and_times_out_of_range_are_a_422(
         "detail"
     ]
     assert early.startswith("query.start:") and "out of range" in early
+    nobody = client.get("/api/fleet/replay", params=day, headers=admin_headers)  # no vehicle
+    assert nobody.status_code == 422 and nobody.json()["detail"].startswith("query.vehicle_id:")
 
 
 def test_a_deleted_geofence_cannot_be_deleted_again(

@@ -60,19 +60,13 @@ SQLITE_INSERT = "INSERT INTO fleet_positions (" + COLUMN_LIST + ") VALUES (" + "
 # step, and with executemany (one step a row) the writer thread then queued for the GIL behind
 # the busy event loop thousands of times a batch (a batch took 5-10x its CPU time).
 # The row counts of those INSERTs, largest first: a batch is as many of each as fit, in turn.
-# The driver keeps every statement text prepared, per pooled connection, and a big one is big
+# The driver keeps every statement text prepared, per connection, and a big one is big
 # (SQLite's memory for an INSERT of 1,024 rows x 12 columns: 1.3 MB; of 512 rows: 0.6 MB).
 # Powers of two up to 1,024 came to 2.5 MB a table a connection, prepared one by one as
 # bursts brought larger batches, so the server's memory rose through a whole soak; these
 # four sizes are 0.75 MB. A 2,000-row batch takes up to 24 statement steps instead of up to
 # 11, which measured no slower (256, 16, 1: up to 37 steps, 5 % slower).
 SQLITE_CHUNK_ROWS = (512, 64, 8, 1)
-# A batch from a thousand trackers touches a leaf page of both position indexes per tracker;
-# SQLite's default 2 MB page cache then spills them to the WAL in the middle of the insert.
-# The write connection keeps its cache (see core.db), so this is also what it holds for good:
-# 16 MiB is the two leaf pages of 2,000 trackers, reached within the first minute.
-SQLITE_WRITER_CACHE_KIB = -16384  # negative: KiB, so 16 MiB, for the connection that writes
-_BIG_CACHE = "warroom.fleet.big_cache"
 _POSITIONS_HEAD = "INSERT INTO fleet_positions (" + COLUMN_LIST + ")"
 STATE_COLUMNS = (
     "device_id", "last_seen_at", "online", "fix_time", "lat", "lon", "speed_kmh", "course",
@@ -169,13 +163,9 @@ def _sqlite_values(rows: list[PositionRow]) -> list[Any]:
 
 
 def sqlite_writer(session: Session) -> Any:
-    """The session's sqlite3 connection, with the large page cache set once."""
-    pooled = session.connection().connection
-    connection = pooled.driver_connection
+    """The write session's sqlite3 connection (its page cache is sized in `core.db`)."""
+    connection = session.connection().connection.driver_connection
     assert connection is not None  # a live session's connection
-    if not pooled.info.get(_BIG_CACHE):
-        connection.execute(f"PRAGMA cache_size = {SQLITE_WRITER_CACHE_KIB}")
-        pooled.info[_BIG_CACHE] = True
     return connection
 
 
